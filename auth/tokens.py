@@ -1,0 +1,64 @@
+"""Access tokens (short-lived JWT, HS256) and refresh tokens (opaque, stored hashed)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+ISSUER = "zj-accounting-registration"
+AUDIENCE = "registration-api"
+ALGORITHM = "HS256"
+
+
+class TokenInvalid(Exception):
+    """The token is malformed, forged, expired or not an access token."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    session_id: str
+    expires_at: datetime
+
+
+def issue_access_token(secret: str, session_id: str, now: datetime, lifetime: timedelta) -> str:
+    claims = {
+        "sid": session_id,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "typ": "access",
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_access_token(secret: str, token: str) -> str:
+    """The session id of a valid access token; raises TokenInvalid otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sid", "aud", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenInvalid("expired") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid("invalid") from exc
+    if claims.get("typ") != "access" or not isinstance(claims.get("sid"), str):
+        raise TokenInvalid("invalid")
+    return str(claims["sid"])
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_id() -> str:
+    """A random 32-character hex id for sessions, registrations, uploads and attachments."""
+    return secrets.token_hex(16)

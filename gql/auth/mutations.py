@@ -1,0 +1,206 @@
+"""Sign-in mutations: development login, staff login, refresh and logout."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from auth.applicants import VerifiedPerson, sign_in_applicant
+from auth.principal import role_for_department
+from auth.sessions import IssuedTokens, RefreshRejected, open_session, refresh_session, revoke_session
+from auth.staff import staff_login
+from auth.tokens import new_id
+from gql.auth.types import AuthPayload, LogoutPayload, StaffRole, load_viewer
+from gql.context import Info
+from gql.errors import FieldError, field_errors, one_error
+from gql.permissions import SIGNED_IN
+from auth.principal import Principal
+from models.accounts import SessionKind, StaffAccount
+from models.accounts import StaffRole as DomainStaffRole
+from models.contact import check_phone
+from models.db import transaction, utcnow
+from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
+from models.id_numbers import check_id_number
+from models.normalize import normalize_text
+from sqlmodel import select
+
+
+@strawberry.input(description="Development only: sign in as anyone.")
+class DevLoginInput:
+    name: str
+    id_type: str | None = strawberry.field(default="01", description="code from formOptions.idTypes")
+    id_number: str | None = None
+    phone: str | None = None
+    reviewer_department_code: str | None = strawberry.field(
+        default=None, description="Sign in as a reviewer of this department (330000: the province)"
+    )
+    staff_role: StaffRole | None = strawberry.field(
+        default=None, description="Sign in as staff with this role (DASHBOARD needs no department)"
+    )
+
+
+@strawberry.input
+class StaffLoginInput:
+    username: str
+    password: str
+
+
+async def _payload(info: Info, tokens: IssuedTokens, principal: Principal) -> AuthPayload:
+    return AuthPayload(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_at=tokens.expires_at,
+        viewer=await load_viewer(info.context.db, info.context.reference, principal),
+    )
+
+
+def _verified_person(data: DevLoginInput, today: date) -> VerifiedPerson:
+    problems: list[FieldProblem] = []
+    name = normalize_text(data.name)
+    if not name:
+        problems.append(FieldProblem("name", ErrorCode.REQUIRED))
+    elif len(name) > 50:
+        problems.append(FieldProblem("name", ErrorCode.TOO_LONG))
+    id_number = ""
+    id_type = data.id_type or "01"
+    if not data.id_number:
+        problems.append(FieldProblem("idNumber", ErrorCode.REQUIRED))
+    else:
+        try:
+            id_number = check_id_number(id_type, data.id_number, today=today).number
+        except RuleViolation as exc:
+            field = "idType" if exc.code is ErrorCode.UNKNOWN_CODE else "idNumber"
+            problems.append(FieldProblem(field, exc.code))
+    phone = None
+    if data.phone:
+        try:
+            phone = check_phone(data.phone)
+        except RuleViolation as exc:
+            problems.append(FieldProblem("phone", exc.code))
+    if problems:
+        raise ProblemsFound(problems)
+    return VerifiedPerson(name=name, id_type=id_type, id_number=id_number, phone=phone)
+
+
+async def _dev_staff(info: Info, data: DevLoginInput) -> StaffAccount:
+    role = DomainStaffRole(data.staff_role.value) if data.staff_role else None
+    code = data.reviewer_department_code
+    if code is not None and info.context.reference.department(code) is None:
+        raise ProblemsFound([FieldProblem("reviewerDepartmentCode", ErrorCode.UNKNOWN_DEPARTMENT)])
+    if role is None:
+        role = role_for_department(code or "")
+    if role is DomainStaffRole.REVIEWER and code is None:
+        raise ProblemsFound([FieldProblem("reviewerDepartmentCode", ErrorCode.REQUIRED)])
+    department = code if role is DomainStaffRole.REVIEWER else None
+    username = f"dev{role.value[:4].lower()}{department or ''}"
+    async with transaction(info.context.db) as db:
+        staff = (await db.exec(select(StaffAccount).where(StaffAccount.username == username))).first()
+        if staff is None:
+            staff = StaffAccount(
+                username=username,
+                display_name=normalize_text(data.name) or username,
+                password_hash="!dev-login-only",  # matches no password
+                role=role,
+                department_code=department,
+            )
+            db.add(staff)
+            await db.flush()
+        return staff
+
+
+@strawberry.type
+class AuthMutation:
+    @strawberry.mutation(description="Development only: sign in as an applicant or as staff.")
+    async def dev_login(self, info: Info, input: DevLoginInput) -> AuthPayload:
+        settings = info.context.settings
+        if not (settings.is_dev and settings.dev_login_enabled):
+            return AuthPayload(errors=one_error("", ErrorCode.DEV_LOGIN_DISABLED))
+        now = utcnow()
+        try:
+            if input.reviewer_department_code is not None or input.staff_role is not None:
+                staff = await _dev_staff(info, input)
+                async with transaction(info.context.db) as db:
+                    tokens = await open_session(
+                        db, info.context.session_config, kind=SessionKind.STAFF, now=now,
+                        staff_account_id=staff.id,
+                    )
+                principal = Principal(
+                    kind=SessionKind.STAFF, session_id=tokens.session_id, staff_id=staff.id,
+                    role=staff.role, department_code=staff.department_code,
+                )
+                return await _payload(info, tokens, principal)
+            person = _verified_person(input, now.date())
+        except ProblemsFound as exc:
+            return AuthPayload(errors=field_errors(exc.problems))
+        async with transaction(info.context.db) as db:
+            secret = info.context.services.person_secret
+            from models.accounts import person_key
+
+            identity = await sign_in_applicant(
+                db, provider="dev", subject=person_key(secret, person.id_type, person.id_number),
+                verified=person, person_secret=secret, now=now,
+            )
+            tokens = await open_session(
+                db, info.context.session_config, kind=SessionKind.APPLICANT, now=now,
+                login_identity_id=identity.id,
+            )
+        principal = Principal(
+            kind=SessionKind.APPLICANT, session_id=tokens.session_id,
+            login_identity_id=identity.id, person_id=identity.person_id,
+        )
+        return await _payload(info, tokens, principal)
+
+    @strawberry.mutation(description="Staff sign-in with username and password.")
+    async def staff_login(self, info: Info, input: StaffLoginInput) -> AuthPayload:
+        services = info.context.services
+        if not await services.login_limiter.hit(info.context.client_address):
+            return AuthPayload(errors=one_error("username", ErrorCode.TOO_MANY_ATTEMPTS))
+        now = utcnow()
+        errors: list[FieldError] = []
+        async with transaction(info.context.db) as db:
+            try:
+                staff = await staff_login(
+                    db, services.login_policy, username=input.username[:40],
+                    password=input.password[:200], now=now,
+                )
+            except ProblemsFound as exc:  # failed attempts are still counted (committed)
+                errors = field_errors(exc.problems)
+            else:
+                tokens = await open_session(
+                    db, info.context.session_config, kind=SessionKind.STAFF, now=now,
+                    staff_account_id=staff.id,
+                )
+        if errors:
+            return AuthPayload(errors=errors)
+        principal = Principal(
+            kind=SessionKind.STAFF, session_id=tokens.session_id, staff_id=staff.id,
+            role=staff.role, department_code=staff.department_code,
+        )
+        return await _payload(info, tokens, principal)
+
+    @strawberry.mutation(description="New tokens for a refresh token; the old one stops working.")
+    async def refresh_session(self, info: Info, refresh_token: str) -> AuthPayload:
+        from auth.sessions import resolve_principal
+
+        now = utcnow()
+        try:
+            async with transaction(info.context.db) as db:
+                tokens = await refresh_session(
+                    db, info.context.session_config, refresh_token[:200], now=now
+                )
+                principal = await resolve_principal(db, tokens.session_id, now=now)
+        except RefreshRejected:
+            return AuthPayload(errors=one_error("refreshToken", ErrorCode.REFRESH_TOKEN_INVALID))
+        if principal is None:
+            return AuthPayload(errors=one_error("refreshToken", ErrorCode.REFRESH_TOKEN_INVALID))
+        return await _payload(info, tokens, principal)
+
+    @strawberry.mutation(description="Sign out: the session's tokens stop working.",
+                         permission_classes=SIGNED_IN)
+    async def logout(self, info: Info) -> LogoutPayload:
+        principal = info.context.principal
+        assert principal is not None
+        async with transaction(info.context.db) as db:
+            await revoke_session(db, principal.session_id, now=utcnow())
+        return LogoutPayload(ok=True)

@@ -1,0 +1,55 @@
+"""What every resolver can reach: the services of this process and who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from auth.principal import Principal
+from auth.sessions import SessionConfig
+from models.db import SessionFactory
+from models.reference import ReferenceData
+from settings import Settings
+
+if TYPE_CHECKING:
+    from services import Services
+
+
+@dataclass
+class Context:
+    services: Services
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    principal: Principal | None = None
+    auth_failure: str | None = None  # "expired" or "invalid" when a token was sent but refused
+    connection_params: dict[str, Any] | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def reference(self) -> ReferenceData:
+        return self.services.reference
+
+    @property
+    def db(self) -> SessionFactory:
+        return self.services.db
+
+    @property
+    def session_config(self) -> SessionConfig:
+        return self.services.session_config
+
+    @property
+    def client_address(self) -> str:
+        client = self.request.client
+        return client.host if client else "unknown"
+
+
+Info = StrawberryInfo[Context, None]

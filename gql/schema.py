@@ -1,0 +1,63 @@
+"""The GraphQL schema: the areas' queries, mutations and subscriptions merged into one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.tools import merge_types
+from graphql import GraphQLError
+
+from gql.auth.mutations import AuthMutation
+from gql.auth.queries import AuthQuery
+from gql.reference.queries import ReferenceQuery
+
+Query = merge_types("Query", (AuthQuery, ReferenceQuery))
+Mutation = merge_types("Mutation", (AuthMutation,))
+
+EXPOSED_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "BAD_REQUEST", "NOT_FOUND"}
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Mask faults; keep validation errors and our own coded errors readable."""
+    if error.original_error is None:
+        return False  # parse and validation errors
+    code = (error.extensions or {}).get("code")
+    return code not in EXPOSED_CODES
+
+
+def build_schema(
+    *,
+    production: bool,
+    max_depth: int = 12,
+    max_tokens: int = 2000,
+    max_aliases: int = 30,
+) -> strawberry.Schema:
+    extensions: list[SchemaExtension | Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        QueryDepthLimiter(max_depth=max_depth),
+        MaxTokensLimiter(max_token_count=max_tokens),
+        MaxAliasesLimiter(max_alias_count=max_aliases),
+    ]
+    if production:
+        extensions += [
+            DisableIntrospection(),
+            MaskErrors(should_mask_error=_is_unexpected, error_message="服务内部错误，请稍后再试。"),
+        ]
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+def export_sdl() -> str:
+    """The schema as SDL, as written to schema.graphql (production shape, no limits matter)."""
+    return build_schema(production=False).as_str() + "\n"

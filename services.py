@@ -1,0 +1,75 @@
+"""The long-lived parts of one process, built from the settings and shared by every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute
+
+from auth.sessions import SessionConfig
+from auth.staff import AddressLimiter, LoginPolicy
+from models.db import SessionFactory, create_engine, session_factory
+from models.reference import ReferenceData, load_reference_data
+from settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    reference: ReferenceData
+    engine: AsyncEngine
+    db: SessionFactory
+    session_config: SessionConfig
+    login_policy: LoginPolicy
+    login_limiter: AddressLimiter
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        return cls(
+            settings=settings,
+            reference=load_reference_data(),
+            engine=engine,
+            db=session_factory(engine),
+            session_config=SessionConfig(
+                secret=settings.secret_key.get_secret_value(),
+                access_lifetime=timedelta(minutes=settings.access_token_minutes),
+                refresh_lifetime=timedelta(days=settings.refresh_token_days),
+            ),
+            login_policy=LoginPolicy(
+                max_failures=settings.staff_login_max_failures,
+                lock_for=timedelta(minutes=settings.staff_login_lock_minutes),
+                per_address=settings.staff_login_per_ip,
+            ),
+            login_limiter=AddressLimiter(settings.staff_login_per_ip, settings.redis_url),
+        )
+
+    @property
+    def person_secret(self) -> bytes:
+        return self.settings.person_key_secret.get_secret_value().encode()
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def extra_routes(self) -> list[BaseRoute]:
+        """Routes that integrations serve (the local-storage upload endpoint)."""
+        return []
+
+    async def readiness(self) -> dict[str, bool]:
+        return {"database": await self.database_ready()}
+
+    async def database_ready(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # any driver error means not ready
+            return False
+        return True
