@@ -99,7 +99,9 @@ async def revoke_session(db: AsyncSession, session_id: str, *, now: datetime) ->
         await db.flush()
 
 
-async def resolve_principal(db: AsyncSession, session_id: str, *, now: datetime) -> Principal | None:
+async def resolve_principal(
+    db: AsyncSession, session_id: str, *, now: datetime
+) -> Principal | None:
     """The principal of a live session, or None when it was revoked, expired or disabled."""
     row = await db.get(AuthSession, session_id)
     if row is None or row.revoked_at is not None or row.expires_at <= now:

@@ -90,7 +90,9 @@ class AddressLimiter:
 
     def __init__(self, per_address: str, redis_url: str = "") -> None:
         storage: Storage = (
-            RedisStorage(redis_url.replace("redis://", "async+redis://", 1), implementation="redispy")
+            RedisStorage(
+                redis_url.replace("redis://", "async+redis://", 1), implementation="redispy"
+            )
             if redis_url
             else MemoryStorage()
         )

@@ -76,8 +76,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if settings.cors_origins:
         origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
         middleware.append(
-            Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                       allow_headers=["authorization", "content-type"])
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+            )
         )
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.services = services

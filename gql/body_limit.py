@@ -11,7 +11,9 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int, exempt_prefixes: tuple[str, ...] = ("/uploads",)) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, exempt_prefixes: tuple[str, ...] = ("/uploads",)
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.exempt_prefixes = exempt_prefixes  # upload endpoints enforce their own policy limit

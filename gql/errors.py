@@ -9,11 +9,12 @@ import strawberry
 from models.errors import ErrorCode as DomainErrorCode
 from models.errors import FieldProblem
 
-ErrorCode = strawberry.enum(
+strawberry.enum(
     DomainErrorCode,
     name="ErrorCode",
     description="Stable codes of user mistakes; the README lists each with its Chinese message.",
 )
+ErrorCode = DomainErrorCode
 
 
 @strawberry.type(description="A problem with one input field, for the applicant to fix.")

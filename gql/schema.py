@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -16,7 +17,6 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
-from graphql import GraphQLError
 
 from gql.auth.mutations import AuthMutation
 from gql.auth.queries import AuthQuery
@@ -43,17 +43,19 @@ def build_schema(
     max_tokens: int = 2000,
     max_aliases: int = 30,
 ) -> strawberry.Schema:
-    extensions: list[SchemaExtension | Callable[[], SchemaExtension]] = [
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        QueryDepthLimiter(max_depth=max_depth),
-        MaxTokensLimiter(max_token_count=max_tokens),
-        MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
     ]
     if production:
         extensions += [
-            DisableIntrospection(),
-            MaskErrors(should_mask_error=_is_unexpected, error_message="服务内部错误，请稍后再试。"),
+            DisableIntrospection,
+            lambda: MaskErrors(
+                should_mask_error=_is_unexpected, error_message="服务内部错误，请稍后再试。"
+            ),
         ]
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 DATA_DIR = Path(__file__).parent / "reference_data"
 PROVINCE_CODE = "330000"
@@ -103,7 +103,7 @@ def _read_divisions(path: Path) -> dict[str, Division]:
     divisions: dict[str, Division] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            level = row["level"]
+            level = cast(DivisionLevel, row["level"])
             if level not in ("province", "city", "county"):
                 raise ValueError(f"unknown division level {level!r} for {row['code']}")
             divisions[row["code"]] = Division(

@@ -5,17 +5,22 @@ from __future__ import annotations
 from datetime import date
 
 import strawberry
+from sqlmodel import select
 
 from auth.applicants import VerifiedPerson, sign_in_applicant
-from auth.principal import role_for_department
-from auth.sessions import IssuedTokens, RefreshRejected, open_session, refresh_session, revoke_session
+from auth.principal import Principal, role_for_department
+from auth.sessions import (
+    IssuedTokens,
+    RefreshRejected,
+    open_session,
+    refresh_session,
+    revoke_session,
+)
 from auth.staff import staff_login
-from auth.tokens import new_id
 from gql.auth.types import AuthPayload, LogoutPayload, StaffRole, load_viewer
 from gql.context import Info
 from gql.errors import FieldError, field_errors, one_error
 from gql.permissions import SIGNED_IN
-from auth.principal import Principal
 from models.accounts import SessionKind, StaffAccount
 from models.accounts import StaffRole as DomainStaffRole
 from models.contact import check_phone
@@ -23,13 +28,14 @@ from models.db import transaction, utcnow
 from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
 from models.id_numbers import check_id_number
 from models.normalize import normalize_text
-from sqlmodel import select
 
 
 @strawberry.input(description="Development only: sign in as anyone.")
 class DevLoginInput:
     name: str
-    id_type: str | None = strawberry.field(default="01", description="code from formOptions.idTypes")
+    id_type: str | None = strawberry.field(
+        default="01", description="code from formOptions.idTypes"
+    )
     id_number: str | None = None
     phone: str | None = None
     reviewer_department_code: str | None = strawberry.field(
@@ -95,7 +101,9 @@ async def _dev_staff(info: Info, data: DevLoginInput) -> StaffAccount:
     department = code if role is DomainStaffRole.REVIEWER else None
     username = f"dev{role.value[:4].lower()}{department or ''}"
     async with transaction(info.context.db) as db:
-        staff = (await db.exec(select(StaffAccount).where(StaffAccount.username == username))).first()
+        staff = (
+            await db.exec(select(StaffAccount).where(StaffAccount.username == username))
+        ).first()
         if staff is None:
             staff = StaffAccount(
                 username=username,
@@ -122,12 +130,18 @@ class AuthMutation:
                 staff = await _dev_staff(info, input)
                 async with transaction(info.context.db) as db:
                     tokens = await open_session(
-                        db, info.context.session_config, kind=SessionKind.STAFF, now=now,
+                        db,
+                        info.context.session_config,
+                        kind=SessionKind.STAFF,
+                        now=now,
                         staff_account_id=staff.id,
                     )
                 principal = Principal(
-                    kind=SessionKind.STAFF, session_id=tokens.session_id, staff_id=staff.id,
-                    role=staff.role, department_code=staff.department_code,
+                    kind=SessionKind.STAFF,
+                    session_id=tokens.session_id,
+                    staff_id=staff.id,
+                    role=staff.role,
+                    department_code=staff.department_code,
                 )
                 return await _payload(info, tokens, principal)
             person = _verified_person(input, now.date())
@@ -138,16 +152,25 @@ class AuthMutation:
             from models.accounts import person_key
 
             identity = await sign_in_applicant(
-                db, provider="dev", subject=person_key(secret, person.id_type, person.id_number),
-                verified=person, person_secret=secret, now=now,
+                db,
+                provider="dev",
+                subject=person_key(secret, person.id_type, person.id_number),
+                verified=person,
+                person_secret=secret,
+                now=now,
             )
             tokens = await open_session(
-                db, info.context.session_config, kind=SessionKind.APPLICANT, now=now,
+                db,
+                info.context.session_config,
+                kind=SessionKind.APPLICANT,
+                now=now,
                 login_identity_id=identity.id,
             )
         principal = Principal(
-            kind=SessionKind.APPLICANT, session_id=tokens.session_id,
-            login_identity_id=identity.id, person_id=identity.person_id,
+            kind=SessionKind.APPLICANT,
+            session_id=tokens.session_id,
+            login_identity_id=identity.id,
+            person_id=identity.person_id,
         )
         return await _payload(info, tokens, principal)
 
@@ -161,21 +184,30 @@ class AuthMutation:
         async with transaction(info.context.db) as db:
             try:
                 staff = await staff_login(
-                    db, services.login_policy, username=input.username[:40],
-                    password=input.password[:200], now=now,
+                    db,
+                    services.login_policy,
+                    username=input.username[:40],
+                    password=input.password[:200],
+                    now=now,
                 )
             except ProblemsFound as exc:  # failed attempts are still counted (committed)
                 errors = field_errors(exc.problems)
             else:
                 tokens = await open_session(
-                    db, info.context.session_config, kind=SessionKind.STAFF, now=now,
+                    db,
+                    info.context.session_config,
+                    kind=SessionKind.STAFF,
+                    now=now,
                     staff_account_id=staff.id,
                 )
         if errors:
             return AuthPayload(errors=errors)
         principal = Principal(
-            kind=SessionKind.STAFF, session_id=tokens.session_id, staff_id=staff.id,
-            role=staff.role, department_code=staff.department_code,
+            kind=SessionKind.STAFF,
+            session_id=tokens.session_id,
+            staff_id=staff.id,
+            role=staff.role,
+            department_code=staff.department_code,
         )
         return await _payload(info, tokens, principal)
 
@@ -196,8 +228,9 @@ class AuthMutation:
             return AuthPayload(errors=one_error("refreshToken", ErrorCode.REFRESH_TOKEN_INVALID))
         return await _payload(info, tokens, principal)
 
-    @strawberry.mutation(description="Sign out: the session's tokens stop working.",
-                         permission_classes=SIGNED_IN)
+    @strawberry.mutation(
+        description="Sign out: the session's tokens stop working.", permission_classes=SIGNED_IN
+    )
     async def logout(self, info: Info) -> LogoutPayload:
         principal = info.context.principal
         assert principal is not None

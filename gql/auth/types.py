@@ -16,7 +16,8 @@ from models.db import SessionFactory
 from models.id_numbers import mask_id_number, mask_phone
 from models.reference import ReferenceData
 
-StaffRole = strawberry.enum(DomainStaffRole, name="StaffRole")
+strawberry.enum(DomainStaffRole, name="StaffRole")
+StaffRole = DomainStaffRole
 
 
 @strawberry.enum
@@ -25,8 +26,10 @@ class ViewerKind(Enum):
     STAFF = "STAFF"
 
 
-@strawberry.type(description="The signed-in user. Identity fields are masked; the full values "
-                 "appear only in the applicant's own basicInfo.")
+@strawberry.type(
+    description="The signed-in user. Identity fields are masked; the full values "
+    "appear only in the applicant's own basicInfo."
+)
 class Viewer:
     kind: ViewerKind
     identity_verified: bool = strawberry.field(
@@ -52,9 +55,7 @@ async def load_viewer(db: SessionFactory, reference: ReferenceData, principal: P
                 kind=ViewerKind.APPLICANT,
                 identity_verified=person is not None,
                 name=person.name if person else None,
-                id_type=Option(code=person.id_type, name=id_type_name or "")
-                if person
-                else None,
+                id_type=Option(code=person.id_type, name=id_type_name or "") if person else None,
                 masked_id_number=mask_id_number(person.id_number) if person else None,
                 masked_phone=mask_phone(person.phone) if person and person.phone else None,
                 provider=identity.provider if identity else None,

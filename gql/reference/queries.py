@@ -16,7 +16,7 @@ class ReferenceQuery:
         if cached is None:
             cached = FormOptions.build(info.context.reference)
             info.context.services.cache["formOptions"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @strawberry.field(
         description="Divisions under parentCode (its counties); without it, the cities of Zhejiang."

@@ -59,7 +59,6 @@ class Division:
         )
 
 
-
 @strawberry.type(description="Every code list of the registration form, one list per coded field.")
 class FormOptions:
     id_types: list[Option]

@@ -1,0 +1,42 @@
+# Every target bootstraps its own virtual environment from the lock (uv.lock).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+PY := .venv/bin/python
+
+.PHONY: run test lint schema bench install migrate seed clean
+
+install: .venv/.synced
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: pyproject.toml uv.lock | .tools/bin/uv
+	UV_PROJECT_ENVIRONMENT=.venv $(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+run: install  ## start the service on the embedded default (SQLite, local storage, dev login)
+	$(PY) -m migrate
+	$(PY) -m serve
+
+migrate: install
+	$(PY) -m migrate
+
+test: install  ## the whole suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+
+schema: install  ## write schema.graphql from the code
+	$(PY) -m gql.export_schema
+
+bench: install  ## speed benchmarks; numbers go in the closing notes
+	$(PY) -m bench.run_all
+
+clean:
+	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

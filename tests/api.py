@@ -1,0 +1,102 @@
+"""A GraphQL client for the tests: the real app, in process, over httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+import migrate
+from gql.app import create_app
+from services import Services
+from settings import Settings
+
+
+class GraphQLFailure(AssertionError):
+    pass
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    services: Services
+    token: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """The whole GraphQL response (data and errors)."""
+        headers = dict(self.headers)
+        bearer = token if token is not None else self.token
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """The data of a response that must have no GraphQL errors."""
+        body = await self.post(query, variables, token)
+        if body.get("errors"):
+            raise GraphQLFailure(str(body["errors"]))
+        return body["data"]
+
+    def as_user(self, token: str) -> Api:
+        return Api(http=self.http, services=self.services, token=token, headers=self.headers)
+
+
+def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "app_env": "dev",
+        "database_url": database_url,
+        "storage_local_root": tmp_path / "uploads",
+        "redis_url": "",
+        "public_base_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def running_api(settings: Settings) -> AsyncIterator[Api]:
+    await migrate.upgrade(settings.database_url)
+    services = Services.build(settings)
+    app = create_app(settings, services)
+    await services.start()
+    try:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield Api(http=http, services=services)
+    finally:
+        await services.close()
+
+
+@asynccontextmanager
+async def fresh_postgres_database(base_url: str) -> AsyncIterator[str]:
+    """A new, empty database on the test server for one test; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    dsn = base_url.replace("postgresql+asyncpg://", "postgresql://")
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield base_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()

@@ -1,0 +1,129 @@
+"""Bad requests get a clear answer with the right HTTP or GraphQL shape, never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.api import Api, running_api, settings_for
+
+
+async def _raw(api: Api, body: bytes, content_type: str = "application/json") -> tuple[int, dict]:  # type: ignore[type-arg]
+    response = await api.http.post("/graphql", content=body, headers={"content-type": content_type})
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"",
+        b"[1, 2]",
+        b'"a string"',
+        b"42",
+        b'{"query": 5}',
+        b'{"query": "{ viewer { kind } }", "variables": [1]}',
+        b"\xff\xfe\x00garbage",
+    ],
+)
+async def test_malformed_bodies_are_400_with_a_json_error(api: Api, body: bytes) -> None:
+    status, payload = await _raw(api, body)
+    assert status == 400
+    assert payload["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_wrong_content_type_is_refused(api: Api) -> None:
+    status, payload = await _raw(api, b"{ viewer { kind } }", "text/plain")
+    assert status == 400 and payload["errors"][0]["message"]
+
+
+async def test_oversized_body_is_413_without_reading_it_all(api: Api) -> None:
+    big = b'{"query": "' + b" " * 2_000_000 + b'{ viewer { kind } }"}'
+    status, payload = await _raw(api, big)
+    assert status == 413
+    assert payload["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_get_queries_are_not_allowed(api: Api) -> None:
+    response = await api.http.get("/graphql", params={"query": "{ viewer { kind } }"})
+    assert response.status_code in (400, 405)
+
+
+async def test_query_depth_tokens_and_aliases_are_limited(api: Api) -> None:
+    deep = "{ viewer " + "{ department " * 20 + "{ code }" + " }" * 20 + " }"
+    body = await api.post(deep)
+    assert body["errors"] and "exceeds maximum operation depth" in body["errors"][0]["message"]
+
+    aliases = "{ " + " ".join(f"a{i}: viewer {{ kind }}" for i in range(40)) + " }"
+    body = await api.post(aliases)
+    assert body["errors"] and "aliases" in body["errors"][0]["message"].lower()
+
+    tokens = "{ " + "viewer { kind } " * 800 + "}"
+    body = await api.post(tokens)
+    assert body["errors"] and "token" in body["errors"][0]["message"].lower()
+
+
+async def test_unknown_fields_are_graphql_validation_errors(api: Api) -> None:
+    body = await api.post("{ nothingHere }")
+    assert body["data"] is None
+    assert "Cannot query field" in body["errors"][0]["message"]
+
+
+async def test_health_and_readiness(api: Api) -> None:
+    assert (await api.http.get("/healthz")).json() == {"status": "ok"}
+    ready = await api.http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["database"] is True
+
+
+async def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://postgres@127.0.0.1:1/none"
+    settings = settings_for(url, tmp_path)
+    import httpx
+
+    from gql.app import create_app
+    from services import Services
+
+    services = Services.build(settings)
+    app = create_app(settings, services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        response = await http.get("/readyz")
+    await services.close()
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] is False
+
+
+@pytest.fixture
+async def production_api(postgres_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    settings = settings_for(
+        postgres_url,
+        tmp_path,
+        app_env="production",
+        dev_login_enabled=False,
+        secret_key="k" * 40,
+        person_key_secret="p" * 40,
+    )
+    async with running_api(settings) as api:
+        yield api
+
+
+async def test_production_turns_off_introspection_graphiql_and_dev_login(
+    production_api: Api,
+) -> None:
+    body = await production_api.post("{ __schema { types { name } } }")
+    assert body["errors"] and "introspection" in body["errors"][0]["message"].lower()
+    ide = await production_api.http.get("/graphql", headers={"accept": "text/html"})
+    assert ide.status_code in (404, 405) or "graphiql" not in ide.text.lower()
+    body = await production_api.data(
+        'mutation { devLogin(input: {name: "x", idNumber: "330106199003071236"}) { accessToken errors { code } } }'
+    )
+    assert body["devLogin"] == {"accessToken": None, "errors": [{"code": "DEV_LOGIN_DISABLED"}]}
+
+
+async def test_graphiql_is_served_in_development(api: Api) -> None:
+    page = await api.http.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()

@@ -1,0 +1,128 @@
+"""获取单位信息: a unit's name by its credit code.
+
+The service keeps its own directory (a table filled by a CSV import and by the units confirmed
+in approved registrations). ``UnitRegistry`` is the interface an external company registry can
+implement later; ``lookup_unit`` asks the configured registries in turn, each with a deadline,
+and says when nobody knew or nobody answered in time, so the applicant types the name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, TextIO
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.db import SessionFactory, transaction, utcnow
+from models.errors import RuleViolation
+from models.normalize import normalize_text
+from models.registration import UnitDirectoryEntry
+from models.unit_codes import check_unit_code
+
+
+class LookupOutcome(StrEnum):
+    FOUND = "FOUND"
+    NOT_FOUND = "NOT_FOUND"
+    UNAVAILABLE = "UNAVAILABLE"  # no registry answered in time
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLookup:
+    outcome: LookupOutcome
+    credit_code: str
+    unit_name: str | None = None
+    source: str | None = None
+
+
+class UnitRegistry(Protocol):
+    name: str
+
+    async def find(self, credit_code: str) -> str | None:
+        """The unit's registered name, or None when the registry does not know the code."""
+
+
+class LocalUnitDirectory:
+    """The service's own directory table."""
+
+    name = "directory"
+
+    def __init__(self, db: SessionFactory) -> None:
+        self._db = db
+
+    async def find(self, credit_code: str) -> str | None:
+        async with self._db() as session:
+            entry = await session.get(UnitDirectoryEntry, credit_code)
+            return entry.unit_name if entry else None
+
+
+async def lookup_unit(
+    registries: Sequence[UnitRegistry], credit_code: str, *, timeout_s: float = 2.0
+) -> UnitLookup:
+    """Ask each registry in turn; a registry that fails or is slow counts as not answering."""
+    unanswered = False
+    for registry in registries:
+        try:
+            name = await asyncio.wait_for(registry.find(credit_code), timeout=timeout_s)
+        except (TimeoutError, OSError, ConnectionError):
+            unanswered = True
+            continue
+        if name:
+            return UnitLookup(LookupOutcome.FOUND, credit_code, name, registry.name)
+    outcome = LookupOutcome.UNAVAILABLE if unanswered else LookupOutcome.NOT_FOUND
+    return UnitLookup(outcome, credit_code)
+
+
+async def remember_unit(
+    session: AsyncSession, credit_code: str, unit_name: str, source: str
+) -> None:
+    """Record a unit (e.g. confirmed by an approval) in the directory, in the caller's transaction."""
+    entry = await session.get(UnitDirectoryEntry, credit_code)
+    if entry is None:
+        entry = UnitDirectoryEntry(credit_code=credit_code, unit_name=unit_name, source=source)
+    else:
+        entry.unit_name, entry.source, entry.updated_at = unit_name, source, utcnow()
+    session.add(entry)
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _rows(handle: TextIO) -> Iterable[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(handle)
+    if reader.fieldnames is None or not {"credit_code", "unit_name"} <= set(reader.fieldnames):
+        raise ValueError("the CSV needs the columns credit_code and unit_name")
+    yield from enumerate(reader, start=2)
+
+
+async def import_units_csv(db: SessionFactory, handle: TextIO) -> ImportReport:
+    """Import ``credit_code,unit_name`` rows; invalid codes and empty names are reported, not stored."""
+    report = ImportReport()
+    valid: dict[str, str] = {}
+    for line, row in _rows(handle):
+        try:
+            code = check_unit_code(row.get("credit_code") or "").code
+        except RuleViolation as exc:
+            report.rejected.append((line, exc.code.value))
+            continue
+        name = normalize_text(row.get("unit_name") or "")
+        if not name or len(name) > 200:
+            report.rejected.append((line, "unit_name"))
+            continue
+        valid[code] = name
+    async with transaction(db) as session:
+        for code, name in valid.items():
+            existing = await session.get(UnitDirectoryEntry, code)
+            if existing is None:
+                report.imported += 1
+            else:
+                report.updated += 1
+            await remember_unit(session, code, name, "IMPORT")
+    return report
