@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
 
-.PHONY: run test lint schema bench install migrate seed clean
+.PHONY: run test lint schema docs bench install migrate seed clean
 
 install: .venv/.synced
 
@@ -34,6 +34,9 @@ lint: install
 
 schema: install  ## write schema.graphql from the code
 	$(PY) -m gql.export_schema
+
+docs: install  ## rewrite the README's error-code and settings tables
+	$(PY) -m scripts.readme_tables
 
 bench: install  ## speed benchmarks; numbers go in the closing notes
 	$(PY) -m bench.run_all

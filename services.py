@@ -10,11 +10,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
 
+from auth.principal import Principal
 from auth.sessions import SessionConfig
 from auth.staff import AddressLimiter, LoginPolicy
+from models.attachments import Attachment
 from models.db import SessionFactory, create_engine, session_factory
 from models.reference import ReferenceData, load_reference_data
+from models.registration import Registration
 from settings import Settings
+from units.directory import LocalUnitDirectory, UnitRegistry
 
 
 @dataclass
@@ -53,8 +57,25 @@ class Services:
     def person_secret(self) -> bytes:
         return self.settings.person_key_secret.get_secret_value().encode()
 
+    @property
+    def unit_registries(self) -> list[UnitRegistry]:
+        return [LocalUnitDirectory(self.db)]
+
     async def start(self) -> None:
         pass
+
+    async def discard_files(self, keys: list[str]) -> None:
+        """Delete files that no longer belong to any registration (after the commit)."""
+
+    async def after_commit(self, registration_id: str) -> None:
+        """Hand new events of a registration to the dispatcher (after the commit)."""
+
+    async def record_staff_read(self, principal: Principal, registration: Registration) -> None:
+        """Record that a staff member read a registration's personal data."""
+
+    async def attachment_links(self, attachment: Attachment) -> tuple[str | None, str | None]:
+        """Short-lived signed URLs of an attachment's file and thumbnail."""
+        return None, None
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -17,7 +17,7 @@ from models.accounts import StaffRole
 
 class IsAuthenticated(BasePermission):
     message = "请先登录。"
-    error_extensions = {"code": "UNAUTHENTICATED"}
+    error_extensions = {"code": "UNAUTHENTICATED"}  # noqa: RUF012 - strawberry reads it per class
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.principal is not None
@@ -25,7 +25,7 @@ class IsAuthenticated(BasePermission):
 
 class IsApplicant(BasePermission):
     message = "仅申请人可以执行此操作。"
-    error_extensions = {"code": "FORBIDDEN"}
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per class
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
@@ -35,7 +35,7 @@ class IsApplicant(BasePermission):
 class _HasRole(BasePermission):
     roles: ClassVar[tuple[StaffRole, ...]] = ()
     message = "没有权限执行此操作。"
-    error_extensions = {"code": "FORBIDDEN"}
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per class
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal

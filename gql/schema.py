@@ -21,9 +21,11 @@ from strawberry.tools import merge_types
 from gql.auth.mutations import AuthMutation
 from gql.auth.queries import AuthQuery
 from gql.reference.queries import ReferenceQuery
+from gql.registration.mutations import RegistrationMutation
+from gql.registration.queries import RegistrationQuery
 
-Query = merge_types("Query", (AuthQuery, ReferenceQuery))
-Mutation = merge_types("Mutation", (AuthMutation,))
+Query = merge_types("Query", (AuthQuery, ReferenceQuery, RegistrationQuery))
+Mutation = merge_types("Mutation", (AuthMutation, RegistrationMutation))
 
 EXPOSED_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "BAD_REQUEST", "NOT_FOUND"}
 

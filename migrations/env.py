@@ -12,7 +12,9 @@ config = context.config
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("run migrations through migrate.py (python -m migrate), not bare alembic")
+        raise RuntimeError(
+            "run migrations through migrate.py (python -m migrate), not bare alembic"
+        )
     context.configure(
         connection=connection,
         target_metadata=metadata,

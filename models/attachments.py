@@ -76,8 +76,12 @@ class Upload(SQLModel, table=True):
     content_type: str = Field(max_length=50)
     declared_bytes: int
     max_bytes: int
-    status: UploadStatus = Field(default=UploadStatus.PENDING, index=True, sa_type=enum_type(UploadStatus))
-    problems: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: UploadStatus = Field(
+        default=UploadStatus.PENDING, index=True, sa_type=enum_type(UploadStatus)
+    )
+    problems: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     attachment_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)

@@ -45,8 +45,11 @@ class ErrorCode(StrEnum):
     ACCOUNTING_STARTED_TOO_YOUNG = "ACCOUNTING_STARTED_TOO_YOUNG"
     APPOINTED_BEFORE_ACQUIRED = "APPOINTED_BEFORE_ACQUIRED"
     APPOINTED_POST_ABOVE_LEVEL = "APPOINTED_POST_ABOVE_LEVEL"
-    PART_TIME_WITHOUT_FULL_TIME = "PART_TIME_WITHOUT_FULL_TIME"
     WORK_OR_RESIDENCE_EXCLUSIVE = "WORK_OR_RESIDENCE_EXCLUSIVE"
+    QUALIFICATION_INCOMPLETE = "QUALIFICATION_INCOMPLETE"
+    # findings for the reviewer to check (registration.problems), not blocking
+    POSTAL_CODE_OUTSIDE_ZHEJIANG = "POSTAL_CODE_OUTSIDE_ZHEJIANG"
+    NEEDS_CHECK = "NEEDS_CHECK"
     # the registration's life
     VERSION_CONFLICT = "VERSION_CONFLICT"
     NOT_EDITABLE = "NOT_EDITABLE"
@@ -135,8 +138,10 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.ACCOUNTING_STARTED_TOO_YOUNG: "开始会计工作时间不合理：当时年龄不足16周岁。",
     ErrorCode.APPOINTED_BEFORE_ACQUIRED: "聘任技术职务时间不能早于资格取得时间。",
     ErrorCode.APPOINTED_POST_ABOVE_LEVEL: "聘任技术职务不能高于所取得的资格级别。",
-    ErrorCode.PART_TIME_WITHOUT_FULL_TIME: "请先填写全日制学历，再填写非全日制学历；如无全日制学历，请将学历填在全日制栏目。",
     ErrorCode.WORK_OR_RESIDENCE_EXCLUSIVE: "请在“工作单位”和“居住地”中选择且只填写一项。",
+    ErrorCode.QUALIFICATION_INCOMPLETE: "聘任技术职务和聘任时间需同时填写。",
+    ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG: "邮政编码不在浙江省的常见范围内，请核对。",
+    ErrorCode.NEEDS_CHECK: "此项信息需要审核人员核对。",
     ErrorCode.VERSION_CONFLICT: "登记信息已在其他地方被修改，请刷新后再保存。",
     ErrorCode.NOT_EDITABLE: "登记信息已提交审核，当前不能修改。",
     ErrorCode.FIELD_FROZEN: "此项未被退回修改，不能更改。",

@@ -112,7 +112,9 @@ class WorkUnitSection(SQLModel, table=True):
     registration_id: str = Field(primary_key=True, foreign_key="registration.id", max_length=32)
     credit_code: str = Field(max_length=18)
     unit_name: str = Field(max_length=200)
-    unit_name_source: UnitNameSource = Field(default=UnitNameSource.MANUAL, sa_type=enum_type(UnitNameSource))
+    unit_name_source: UnitNameSource = Field(
+        default=UnitNameSource.MANUAL, sa_type=enum_type(UnitNameSource)
+    )
     economic_type: str = Field(max_length=4, index=True)
     office_division_code: str = Field(max_length=6)
     postal_code: str = Field(max_length=6)
@@ -170,6 +172,7 @@ class Submission(SQLModel, table=True):
     registration_id: str = Field(foreign_key="registration.id", index=True, max_length=32)
     sequence: int
     idempotency_key: str | None = Field(default=None, max_length=64)
+    based_on_version: int  # the registration version the applicant confirmed
     snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     declaration: str = Field(max_length=100)
     submitted_at: datetime = Field(default_factory=utcnow)
@@ -188,7 +191,9 @@ class RegistrationEvent(SQLModel, table=True):
     actor_kind: str = Field(max_length=16)  # APPLICANT, STAFF, SYSTEM
     actor_id: int | None = None
     comment: str | None = Field(default=None, max_length=1000)
-    items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    items: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     department_code: str | None = Field(default=None, max_length=6)
     occurred_at: datetime = Field(default_factory=utcnow)
 

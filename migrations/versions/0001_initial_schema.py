@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 21:05:03.999195
+Create Date: 2026-11-26 21:26:26.510413
 """
 
 from collections.abc import Sequence
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -375,6 +376,7 @@ def upgrade() -> None:
         sa.Column("registration_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("based_on_version", sa.Integer(), nullable=False),
         sa.Column("snapshot", sa.JSON(), nullable=False),
         sa.Column("declaration", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("submitted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

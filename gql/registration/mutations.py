@@ -1,0 +1,228 @@
+"""The applicant's wizard: one mutation per step. Resolvers stay thin: models/wizard.py decides."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import strawberry
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth.tokens import new_id
+from gql.context import Info
+from gql.errors import field_errors, one_error
+from gql.permissions import APPLICANT
+from gql.registration.inputs import (
+    AcknowledgeNoticeInput,
+    SaveBasicInfoInput,
+    SaveEducationInput,
+    SaveQualificationInput,
+    SaveWorkOrResidenceInput,
+    SubmitRegistrationInput,
+    WithdrawRegistrationInput,
+)
+from gql.registration.types import Registration, RegistrationPayload
+from models import wizard
+from models.db import transaction, utcnow
+from models.errors import ErrorCode, ProblemsFound, RuleViolation
+from models.registration_data import RegistrationData, load_registration
+from models.unit_codes import check_unit_code
+from units.directory import LocalUnitDirectory
+
+Operation = Callable[[AsyncSession, datetime], Awaitable[wizard.EditResult | RegistrationData]]
+
+MAX_ID = 64
+
+
+async def _current(info: Info, registration_id: str, person_id: int) -> Registration | None:
+    async with info.context.db() as db:
+        data = await load_registration(db, registration_id[:MAX_ID])
+    if data is None or data.registration.person_id != person_id:
+        return None
+    return Registration.of(data, info.context.reference)
+
+
+async def run_edit(
+    info: Info, registration_id: str | None, operation: Operation
+) -> RegistrationPayload:
+    """Run one applicant operation in a transaction; on a mistake nothing is written and the
+    payload carries the errors and the registration as it stands."""
+    principal = info.context.principal
+    assert principal is not None
+    if principal.person_id is None:
+        return RegistrationPayload(errors=one_error("", ErrorCode.IDENTITY_NOT_VERIFIED))
+    if registration_id is not None and len(registration_id) > MAX_ID:
+        return RegistrationPayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
+    now = utcnow()
+    try:
+        async with transaction(info.context.db) as session:
+            result = await operation(session, now)
+    except ProblemsFound as exc:
+        current = (
+            await _current(info, registration_id, principal.person_id) if registration_id else None
+        )
+        return RegistrationPayload(registration=current, errors=field_errors(exc.problems))
+    data = result.data if isinstance(result, wizard.EditResult) else result
+    if isinstance(result, wizard.EditResult) and result.orphaned_keys:
+        await info.context.services.discard_files(result.orphaned_keys)
+    await info.context.services.after_commit(data.id)
+    return RegistrationPayload(registration=Registration.of(data, info.context.reference))
+
+
+def _person(info: Info) -> int:
+    principal = info.context.principal
+    assert principal is not None and principal.person_id is not None
+    return principal.person_id
+
+
+@strawberry.type
+class RegistrationMutation:
+    @strawberry.mutation(
+        permission_classes=APPLICANT,
+        description="The applicant's open registration, or a new draft (idempotent).",
+    )
+    async def start_registration(self, info: Info) -> RegistrationPayload:
+        return await run_edit(
+            info,
+            None,
+            lambda s, now: wizard.start_registration(
+                s, person_id=_person(info), new_id=new_id(), now=now
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=APPLICANT, description="登记须知")
+    async def acknowledge_notice(
+        self, info: Info, input: AcknowledgeNoticeInput
+    ) -> RegistrationPayload:
+        return await run_edit(
+            info,
+            input.registration_id,
+            lambda s, now: wizard.acknowledge_notice(
+                s,
+                person_id=_person(info),
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                eligibility=[e.value for e in input.eligibility],
+                now=now,
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=APPLICANT, description="基本信息")
+    async def save_basic_info(self, info: Info, input: SaveBasicInfoInput) -> RegistrationPayload:
+        return await run_edit(
+            info,
+            input.registration_id,
+            lambda s, now: wizard.save_basic_info(
+                s,
+                info.context.reference,
+                person_id=_person(info),
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                answer=input.answer(),
+                now=now,
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=APPLICANT, description="工作单位或居住地")
+    async def save_work_or_residence(
+        self, info: Info, input: SaveWorkOrResidenceInput
+    ) -> RegistrationPayload:
+        directory_name = None
+        if input.work_unit is not None and input.work_unit.credit_code:
+            try:
+                code = check_unit_code(input.work_unit.credit_code[:40]).code
+            except RuleViolation:
+                code = None
+            if code:
+                directory_name = await LocalUnitDirectory(info.context.db).find(code)
+        return await run_edit(
+            info,
+            input.registration_id,
+            lambda s, now: wizard.save_work_or_residence(
+                s,
+                info.context.reference,
+                person_id=_person(info),
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                work_unit=input.work_unit.answer() if input.work_unit else None,
+                residence=input.residence.answer() if input.residence else None,
+                directory_name=directory_name,
+                now=now,
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=APPLICANT, description="学历学位")
+    async def save_education(self, info: Info, input: SaveEducationInput) -> RegistrationPayload:
+        return await run_edit(
+            info,
+            input.registration_id,
+            lambda s, now: wizard.save_education(
+                s,
+                info.context.reference,
+                person_id=_person(info),
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                full_time=input.full_time.answer() if input.full_time else None,
+                part_time=input.part_time.answer() if input.part_time else None,
+                now=now,
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=APPLICANT, description="专业技术资格 (optional)")
+    async def save_qualification(
+        self, info: Info, input: SaveQualificationInput
+    ) -> RegistrationPayload:
+        return await run_edit(
+            info,
+            input.registration_id,
+            lambda s, now: wizard.save_qualification(
+                s,
+                info.context.reference,
+                person_id=_person(info),
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                answer=input.qualification.answer() if input.qualification else None,
+                now=now,
+            ),
+        )
+
+    @strawberry.mutation(
+        permission_classes=APPLICANT,
+        description="确认提交. A repeat with the same idempotencyKey returns the same result.",
+    )
+    async def submit_registration(
+        self, info: Info, input: SubmitRegistrationInput
+    ) -> RegistrationPayload:
+        key = input.idempotency_key
+        if key is not None and not (1 <= len(key) <= 64):
+            return RegistrationPayload(errors=one_error("idempotencyKey", ErrorCode.INVALID_FORMAT))
+        return await run_edit(
+            info,
+            input.registration_id,
+            lambda s, now: wizard.submit_registration(
+                s,
+                info.context.reference,
+                person_id=_person(info),
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                agreed=input.agreed,
+                idempotency_key=key,
+                now=now,
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=APPLICANT, description="Withdraw a registration")
+    async def withdraw_registration(
+        self, info: Info, input: WithdrawRegistrationInput
+    ) -> RegistrationPayload:
+        return await run_edit(
+            info,
+            input.registration_id,
+            lambda s, now: wizard.withdraw_registration(
+                s,
+                person_id=_person(info),
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                now=now,
+            ),
+        )
