@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts import Person
 from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
+from models.history import record_transition
 from models.id_numbers import check_id_number
 from models.reference import ReferenceData
 from models.registration import (
@@ -29,7 +30,6 @@ from models.registration import (
     NoticeSection,
     QualificationSection,
     Registration,
-    RegistrationEvent,
     ResidenceSection,
     Status,
     Submission,
@@ -177,31 +177,6 @@ _QUALIFICATION = {
 }
 
 
-def _event(
-    registration: Registration,
-    kind: str,
-    from_status: Status | None,
-    *,
-    actor_kind: str,
-    actor_id: int | None,
-    now: datetime,
-    comment: str | None = None,
-    items: list[dict[str, Any]] | None = None,
-) -> RegistrationEvent:
-    return RegistrationEvent(
-        registration_id=registration.id,
-        kind=kind,
-        from_status=from_status,
-        to_status=registration.status,
-        actor_kind=actor_kind,
-        actor_id=actor_id,
-        comment=comment,
-        items=items or [],
-        department_code=registration.department_code,
-        occurred_at=now,
-    )
-
-
 async def _retire_unrequired(
     session: AsyncSession, data: RegistrationData, now: datetime
 ) -> list[str]:
@@ -267,10 +242,10 @@ async def start_registration(
             birth_date=facts[1],
         )
     )
-    session.add(
-        _event(registration, "STARTED", None, actor_kind="APPLICANT", actor_id=person_id, now=now)
-    )
     await session.flush()
+    await record_transition(
+        session, registration, "STARTED", None, actor_kind="APPLICANT", actor_id=person_id, now=now
+    )
     return await load_sections(session, registration)
 
 
@@ -650,10 +625,10 @@ async def submit_registration(
         )
     )
     kind = "RESUBMITTED" if previous == Status.RETURNED else "SUBMITTED"
-    session.add(
-        _event(registration, kind, previous, actor_kind="APPLICANT", actor_id=person_id, now=now)
-    )
     await session.flush()
+    await record_transition(
+        session, registration, kind, previous, actor_kind="APPLICANT", actor_id=person_id, now=now
+    )
     return data
 
 
@@ -676,10 +651,14 @@ async def withdraw_registration(
     registration.status = Status.WITHDRAWN
     registration.reopened = []
     session.add(registration)
-    session.add(
-        _event(
-            registration, "WITHDRAWN", previous, actor_kind="APPLICANT", actor_id=person_id, now=now
-        )
-    )
     await session.flush()
+    await record_transition(
+        session,
+        registration,
+        "WITHDRAWN",
+        previous,
+        actor_kind="APPLICANT",
+        actor_id=person_id,
+        now=now,
+    )
     return data

@@ -163,3 +163,34 @@ async def fill_wizard(
         registration,
         qualification=QUALIFICATION if qualification else None,
     )
+
+
+async def attach_directly(api: Api, registration: dict[str, Any]) -> dict[str, Any]:
+    """Test setup only: record every required attachment without uploading (the upload flow
+    has its own tests); returns the registration re-read."""
+    from models.attachments import Attachment, AttachmentKind
+    from models.db import transaction
+
+    async with transaction(api.services.db) as db:
+        for item in registration["requiredAttachments"]:
+            kind = AttachmentKind(item["kind"])
+            db.add(
+                Attachment(
+                    id=f"{registration['id'][:20]}{list(AttachmentKind).index(kind):02d}",
+                    registration_id=registration["id"],
+                    kind=kind,
+                    storage_key=f"attachments/{registration['id']}/{kind.value}.jpg",
+                    width=1200,
+                    height=1600,
+                    byte_size=300_000,
+                    sha256="0" * 64,
+                )
+            )
+    return (await api.data(MY_REGISTRATION))["myRegistration"]  # type: ignore[no-any-return]
+
+
+async def submitted_registration(api: Api, **fill: Any) -> dict[str, Any]:
+    """A registration walked through every step and submitted; for review and statistics tests."""
+    registration = await fill_wizard(api, **fill)
+    registration = await attach_directly(api, registration)
+    return await ok(api, SUBMIT, registration, agreed=True)

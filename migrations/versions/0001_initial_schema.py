@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 21:26:26.510413
+Create Date: 2026-11-26 21:28:51.437214
 """
 
 from collections.abc import Sequence
