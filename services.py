@@ -6,13 +6,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
 
 from auth.principal import Principal
+from auth.providers import alipay_provider, zlb_provider
 from auth.sessions import SessionConfig
 from auth.staff import AddressLimiter, LoginPolicy
+from identity.base import IdentityProvider
 from models.attachments import Attachment
 from models.db import SessionFactory, create_engine, session_factory
 from models.reference import ReferenceData, load_reference_data
@@ -30,11 +33,17 @@ class Services:
     session_config: SessionConfig
     login_policy: LoginPolicy
     login_limiter: AddressLimiter
+    outbound_http: httpx.AsyncClient
+    alipay: IdentityProvider
+    zlb: IdentityProvider
     cache: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        outbound_http = httpx.AsyncClient(
+            timeout=httpx.Timeout(5.0), limits=httpx.Limits(max_connections=50)
+        )
         return cls(
             settings=settings,
             reference=load_reference_data(),
@@ -51,6 +60,9 @@ class Services:
                 per_address=settings.staff_login_per_ip,
             ),
             login_limiter=AddressLimiter(settings.staff_login_per_ip, settings.redis_url),
+            outbound_http=outbound_http,
+            alipay=alipay_provider(settings, outbound_http),
+            zlb=zlb_provider(settings, outbound_http),
         )
 
     @property
@@ -78,6 +90,7 @@ class Services:
         return None, None
 
     async def close(self) -> None:
+        await self.outbound_http.aclose()
         await self.engine.dispose()
 
     def extra_routes(self) -> list[BaseRoute]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import strawberry
+import structlog
 from sqlmodel import select
 
 from auth.applicants import VerifiedPerson, sign_in_applicant
@@ -14,6 +15,7 @@ from auth.sessions import (
     RefreshRejected,
     open_session,
     refresh_session,
+    resolve_principal,
     revoke_session,
 )
 from auth.staff import staff_login
@@ -21,13 +23,16 @@ from gql.auth.types import AuthPayload, LogoutPayload, StaffRole, load_viewer
 from gql.context import Info
 from gql.errors import FieldError, field_errors, one_error
 from gql.permissions import SIGNED_IN
-from models.accounts import SessionKind, StaffAccount
+from identity.base import IdentityError, IdentityProvider, ProviderIdentity
+from models.accounts import LoginIdentity, SessionKind, StaffAccount, person_key
 from models.accounts import StaffRole as DomainStaffRole
 from models.contact import check_phone
 from models.db import transaction, utcnow
 from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
 from models.id_numbers import check_id_number
 from models.normalize import normalize_text
+
+log = structlog.get_logger(__name__)
 
 
 @strawberry.input(description="Development only: sign in as anyone.")
@@ -117,6 +122,84 @@ async def _dev_staff(info: Info, data: DevLoginInput) -> StaffAccount:
         return staff
 
 
+async def _sign_in_applicant(
+    info: Info, provider: str, subject: str, person: VerifiedPerson | None
+) -> AuthPayload:
+    """Record the login, link it to the person when verified, and open a session. A verified
+    sign-in made while signed in with an unverified login links that login to the person too,
+    so the same applicant reaches the same registration from either app."""
+    now = utcnow()
+    current = info.context.principal
+    async with transaction(info.context.db) as db:
+        identity = await sign_in_applicant(
+            db,
+            provider=provider,
+            subject=subject,
+            verified=person,
+            person_secret=info.context.services.person_secret,
+            now=now,
+        )
+        if (
+            person is not None
+            and current is not None
+            and current.is_applicant
+            and current.person_id is None
+            and current.login_identity_id is not None
+        ):
+            earlier = await db.get(LoginIdentity, current.login_identity_id)
+            if earlier is not None and earlier.person_id is None:
+                earlier.person_id = identity.person_id
+                db.add(earlier)
+        tokens = await open_session(
+            db,
+            info.context.session_config,
+            kind=SessionKind.APPLICANT,
+            now=now,
+            login_identity_id=identity.id,
+        )
+    principal = Principal(
+        kind=SessionKind.APPLICANT,
+        session_id=tokens.session_id,
+        login_identity_id=identity.id,
+        person_id=identity.person_id,
+    )
+    return await _payload(info, tokens, principal)
+
+
+def _trusted_person(identity: ProviderIdentity, today: date) -> VerifiedPerson | None:
+    """The provider's real-name fields, normalised; None when absent or not a valid number."""
+    if not (identity.verified and identity.name and identity.id_type and identity.id_number):
+        return None
+    try:
+        number = check_id_number(identity.id_type, identity.id_number, today=today).number
+    except RuleViolation as exc:
+        log.warning("identity.unusable_id_number", provider=identity.provider, code=exc.code.value)
+        return None
+    phone = None
+    if identity.phone:
+        try:
+            phone = check_phone(identity.phone)
+        except RuleViolation:
+            phone = None
+    return VerifiedPerson(
+        name=normalize_text(identity.name), id_type=identity.id_type, id_number=number, phone=phone
+    )
+
+
+async def _provider_login(
+    info: Info, provider: IdentityProvider, field: str, credential: str
+) -> AuthPayload:
+    if not credential.strip() or len(credential) > 512:
+        return AuthPayload(errors=one_error(field, ErrorCode.PROVIDER_REJECTED))
+    try:
+        identity = await provider.authenticate(credential.strip())
+    except IdentityError as exc:
+        log.info("identity.sign_in_refused", code=exc.code.value, provider_code=exc.provider_code)
+        return AuthPayload(errors=one_error(field, exc.code))
+    person = _trusted_person(identity, utcnow().date())
+    return await _sign_in_applicant(info, identity.provider, identity.subject, person)
+
+
 @strawberry.type
 class AuthMutation:
     @strawberry.mutation(description="Development only: sign in as an applicant or as staff.")
@@ -147,32 +230,21 @@ class AuthMutation:
             person = _verified_person(input, now.date())
         except ProblemsFound as exc:
             return AuthPayload(errors=field_errors(exc.problems))
-        async with transaction(info.context.db) as db:
-            secret = info.context.services.person_secret
-            from models.accounts import person_key
+        secret = info.context.services.person_secret
+        subject = person_key(secret, person.id_type, person.id_number)
+        return await _sign_in_applicant(info, "dev", subject, person)
 
-            identity = await sign_in_applicant(
-                db,
-                provider="dev",
-                subject=person_key(secret, person.id_type, person.id_number),
-                verified=person,
-                person_secret=secret,
-                now=now,
-            )
-            tokens = await open_session(
-                db,
-                info.context.session_config,
-                kind=SessionKind.APPLICANT,
-                now=now,
-                login_identity_id=identity.id,
-            )
-        principal = Principal(
-            kind=SessionKind.APPLICANT,
-            session_id=tokens.session_id,
-            login_identity_id=identity.id,
-            person_id=identity.person_id,
-        )
-        return await _payload(info, tokens, principal)
+    @strawberry.mutation(
+        description="Sign in from the Alipay mini-program with the authCode of my.getAuthCode."
+    )
+    async def login_with_alipay(self, info: Info, auth_code: str) -> AuthPayload:
+        return await _provider_login(info, info.context.services.alipay, "authCode", auth_code)
+
+    @strawberry.mutation(
+        description="Sign in with a 浙里办 (浙江政务服务网) single sign-on ticket."
+    )
+    async def login_with_zlb(self, info: Info, ticket: str) -> AuthPayload:
+        return await _provider_login(info, info.context.services.zlb, "ticket", ticket)
 
     @strawberry.mutation(description="Staff sign-in with username and password.")
     async def staff_login(self, info: Info, input: StaffLoginInput) -> AuthPayload:
@@ -213,8 +285,6 @@ class AuthMutation:
 
     @strawberry.mutation(description="New tokens for a refresh token; the old one stops working.")
     async def refresh_session(self, info: Info, refresh_token: str) -> AuthPayload:
-        from auth.sessions import resolve_principal
-
         now = utcnow()
         try:
             async with transaction(info.context.db) as db:
