@@ -7,6 +7,7 @@ GraphQL API names them). No database and no GraphQL here: plain values in, plain
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,6 +31,11 @@ EARLIEST_DATE = date(1900, 1, 1)
 DERIVED_IDENTITY_TYPES = frozenset({"01", "06", "07", "05"})
 
 
+def has_control_characters(value: str) -> bool:
+    """NUL and other control or unassigned characters: never part of a name or an address."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs", "Cn", "Co") for ch in value)
+
+
 class _Collector:
     """Gathers problems of one step so the applicant sees them all at once."""
 
@@ -50,6 +56,9 @@ class _Collector:
         self, field: str, raw: str | None, *, max_length: int, required: bool = True
     ) -> str | None:
         value = normalize_text(raw or "")
+        if has_control_characters(value):
+            self.add(field, ErrorCode.INVALID_FORMAT)
+            return None
         if not value:
             if required:
                 self.add(field, ErrorCode.REQUIRED)
@@ -328,6 +337,8 @@ def clean_education(
     verification = normalize_code(answer.verification_number or "") or None
     if verification is not None and len(verification) > 32:
         c.add("verificationNumber", ErrorCode.TOO_LONG)
+    elif verification is not None and has_control_characters(verification):
+        c.add("verificationNumber", ErrorCode.INVALID_FORMAT)
     major = c.text("major", answer.major, max_length=100)
     school = c.text("school", answer.school, max_length=100)
     graduated = c.day("graduationDate", answer.graduation_date, today=today)
@@ -397,6 +408,8 @@ def clean_qualification(
     certificate = normalize_code(answer.certificate_number or "") or None
     if certificate is not None and len(certificate) > 64:
         c.add("certificateNumber", ErrorCode.TOO_LONG)
+    elif certificate is not None and has_control_characters(certificate):
+        c.add("certificateNumber", ErrorCode.INVALID_FORMAT)
     c.raise_if_any()
     assert level and kind and method and acquired
     return QualificationValues(level, kind, method, acquired, post, appointed, certificate)
