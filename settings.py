@@ -88,6 +88,37 @@ class Settings(BaseSettings):
     sms_sign_name: str = Field("", description="SMS signature name")
     sms_template_approved: str = Field("", description="template code: approved")
     sms_template_returned: str = Field("", description="template code: returned")
+    sms_timeout_seconds: float = Field(5.0, gt=0, description="timeout of one dysmsapi request")
+    sms_lookup_grace_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="wait this long after an SMS send of unknown outcome before looking it up "
+        "(QuerySendDetails) and sending again if it is not found",
+    )
+
+    dispatcher_in_process: bool = Field(
+        True,
+        description="run the outbox dispatcher (broker publishes, SMS) in each web worker; "
+        "false: run `python -m events.dispatch_worker` instead",
+    )
+    outbox_poll_seconds: float = Field(
+        1.0, gt=0, description="how often the dispatcher looks for due outbox rows"
+    )
+    outbox_max_attempts: int = Field(
+        10, ge=1, description="attempts before an outbox row is DEAD (and logged as an error)"
+    )
+    outbox_backoff_seconds: float = Field(
+        1.0, gt=0, description="first retry delay of an outbox row; doubles per attempt"
+    )
+    outbox_backoff_max_seconds: float = Field(
+        300.0, gt=0, description="longest retry delay of an outbox row"
+    )
+    outbox_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="how long a dispatcher owns a claimed outbox row before another may take "
+        "it over (longer than SMS_TIMEOUT_SECONDS)",
+    )
 
     staff_login_max_failures: int = Field(5, description="failures before an account locks")
     staff_login_lock_minutes: int = Field(15, description="how long a locked account stays locked")

@@ -18,14 +18,25 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 
+from gql.attachments.mutations import AttachmentMutation
+from gql.attachments.queries import AttachmentQuery
 from gql.auth.mutations import AuthMutation
 from gql.auth.queries import AuthQuery
 from gql.reference.queries import ReferenceQuery
 from gql.registration.mutations import RegistrationMutation
 from gql.registration.queries import RegistrationQuery
+from gql.review.mutations import ReviewMutation
+from gql.review.queries import ReviewQuery
+from gql.stats.queries import StatsQuery
+from gql.subscriptions import Subscription
 
-Query = merge_types("Query", (AuthQuery, ReferenceQuery, RegistrationQuery))
-Mutation = merge_types("Mutation", (AuthMutation, RegistrationMutation))
+Query = merge_types(
+    "Query",
+    (AuthQuery, ReferenceQuery, RegistrationQuery, AttachmentQuery, ReviewQuery, StatsQuery),
+)
+Mutation = merge_types(
+    "Mutation", (AuthMutation, RegistrationMutation, AttachmentMutation, ReviewMutation)
+)
 
 EXPOSED_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "BAD_REQUEST", "NOT_FOUND"}
 
@@ -59,7 +70,9 @@ def build_schema(
                 should_mask_error=_is_unexpected, error_message="服务内部错误，请稍后再试。"
             ),
         ]
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 def export_sdl() -> str:

@@ -106,6 +106,7 @@ class Attachment(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     registration_id: str = Field(foreign_key="registration.id", index=True, max_length=32)
     kind: AttachmentKind = Field(sa_type=enum_type(AttachmentKind))
+    upload_id: str | None = Field(default=None, max_length=32)
     storage_key: str = Field(max_length=200)
     thumbnail_key: str | None = Field(default=None, max_length=200)
     width: int

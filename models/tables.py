@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from models.accounts import AuthSession, LoginIdentity, Person, StaffAccount
 from models.attachments import Attachment, Upload
+from models.outbox import OutboxMessage
 from models.registration import (
     BasicInfoSection,
     EducationSection,
@@ -16,6 +17,8 @@ from models.registration import (
     UnitDirectoryEntry,
     WorkUnitSection,
 )
+from models.review import ReturnItemRow, ReviewDecision, StaffReadLog
+from models.stats import StatsCounter, StatsDaily  # also registers the statistics effect
 
 metadata = SQLModel.metadata
 
@@ -26,12 +29,18 @@ __all__ = [
     "EducationSection",
     "LoginIdentity",
     "NoticeSection",
+    "OutboxMessage",
     "Person",
     "QualificationSection",
     "Registration",
     "RegistrationEvent",
     "ResidenceSection",
+    "ReturnItemRow",
+    "ReviewDecision",
     "StaffAccount",
+    "StaffReadLog",
+    "StatsCounter",
+    "StatsDaily",
     "Submission",
     "UnitDirectoryEntry",
     "Upload",

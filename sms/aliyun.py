@@ -15,7 +15,9 @@ Answer mapping (see ``classify``):
   clock skew, unknown codes) → ``failed``.
 
 Aliyun has no idempotency: after a timeout the message may have gone out anyway. The
-``OutId`` (= ``dedupe_key``) lets the caller match delivery receipts before retrying.
+``OutId`` (= ``dedupe_key``) lets the caller look the message up before retrying:
+``query_send_details`` is ``QuerySendDetails`` (one phone, one ``SendDate`` in China time,
+paged) and ``find_sent`` searches it for an ``OutId`` over the days a send may have happened.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ import hmac
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -53,6 +55,11 @@ _RETRY_CODES = frozenset(
     }
 )
 _LONG_NUMBER = re.compile(r"\d{7,}")
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+"""Aliyun's ``SendDate`` is a calendar day in China Standard Time (no daylight saving)."""
+QUERY_PAGE_SIZE = 50
+"""The largest page ``QuerySendDetails`` returns."""
+_MAX_QUERY_PAGES = 20
 
 _log = structlog.get_logger("sms.aliyun")
 
@@ -74,6 +81,53 @@ class AliyunSmsConfig:
     template_returned: str
     timeout_s: float = 5.0
     region_id: str = "cn-hangzhou"
+
+
+@dataclass(frozen=True, slots=True)
+class SendDetail:
+    """One record of ``QuerySendDetails``.
+
+    ``send_status``: 1 waiting for the carrier's receipt, 2 failed, 3 delivered.
+    """
+
+    out_id: str | None
+    biz_id: str | None
+    send_status: int
+    err_code: str | None
+    template_code: str | None
+    send_date: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SendDetails:
+    """One page of ``QuerySendDetails``; ``status`` as for a send (``ok`` on success)."""
+
+    status: Literal["ok", "retry_later", "failed"]
+    records: tuple[SendDetail, ...]
+    total: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentLookup:
+    """Whether a message with a given ``OutId`` reached the provider.
+
+    ``found``: it did (``record`` says how it went); ``not_found``: no record on the days
+    searched; ``unknown``: the provider could not be asked (try again later).
+    """
+
+    outcome: Literal["found", "not_found", "unknown"]
+    record: SendDetail | None
+    detail: str
+
+
+def send_dates(since: datetime, until: datetime) -> list[date]:
+    """The China-time days from ``since`` to ``until`` (inclusive), oldest first, at most 30
+    (``QuerySendDetails`` keeps 30 days)."""
+    first = since.astimezone(CHINA_TIME).date()
+    last = until.astimezone(CHINA_TIME).date()
+    first = max(first, last - timedelta(days=29))
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def percent_encode(value: str) -> str:
@@ -180,23 +234,28 @@ class AliyunSmsSender:
         """The console template code for a logical one; unknown codes pass through as-is."""
         return self._templates.get(template_code, template_code)
 
-    def signed_params(self, msg: SmsMessage, method: str = "POST") -> dict[str, str]:
-        """All request parameters for ``msg``, including ``Signature``."""
+    def _common_params(self, action: str) -> dict[str, str]:
         cfg = self._config
-        params = {
+        return {
             "AccessKeyId": cfg.access_key_id,
-            "Action": "SendSms",
+            "Action": action,
             "Format": "JSON",
-            "OutId": msg.dedupe_key,
-            "PhoneNumbers": msg.phone.strip(),
             "RegionId": cfg.region_id,
-            "SignName": cfg.sign_name,
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": self._nonce(),
             "SignatureVersion": "1.0",
-            "TemplateCode": self.provider_template(msg.template_code),
             "Timestamp": aliyun_timestamp(self._clock()),
             "Version": API_VERSION,
+        }
+
+    def signed_params(self, msg: SmsMessage, method: str = "POST") -> dict[str, str]:
+        """All request parameters for ``msg``, including ``Signature``."""
+        cfg = self._config
+        params = self._common_params("SendSms") | {
+            "OutId": msg.dedupe_key,
+            "PhoneNumbers": msg.phone.strip(),
+            "SignName": cfg.sign_name,
+            "TemplateCode": self.provider_template(msg.template_code),
         }
         if msg.params:
             params["TemplateParam"] = json.dumps(
@@ -205,22 +264,25 @@ class AliyunSmsSender:
         params["Signature"] = sign_v2(method, params, cfg.access_key_secret)
         return params
 
+    async def _post(self, params: dict[str, str]) -> httpx.Response:
+        body = canonical_query(params) + "&Signature=" + percent_encode(params["Signature"])
+        return await self._client.post(
+            self._config.endpoint_url,
+            content=body.encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+            timeout=self._config.timeout_s,
+        )
+
     async def send(self, msg: SmsMessage) -> SmsResult:
         params = self.signed_params(msg, "POST")
-        body = canonical_query(params) + "&Signature=" + percent_encode(params["Signature"])
         log = _log.bind(
             dedupe_key=msg.dedupe_key, template=params["TemplateCode"], provider="aliyun"
         )
         try:
-            response = await self._client.post(
-                self._config.endpoint_url,
-                content=body.encode(),
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Accept": "application/json",
-                },
-                timeout=self._config.timeout_s,
-            )
+            response = await self._post(params)
         except httpx.TimeoutException as exc:
             detail = (
                 f"timeout after {self._config.timeout_s}s ({type(exc).__name__}); "
@@ -250,6 +312,89 @@ class AliyunSmsSender:
             request_id=_str_or_none(data.get("RequestId")),
         )
         return SmsResult(status=status, provider_id=provider_id, detail=detail)
+
+    async def query_send_details(
+        self,
+        phone: str,
+        send_date: date,
+        *,
+        biz_id: str | None = None,
+        page: int = 1,
+        page_size: int = QUERY_PAGE_SIZE,
+    ) -> SendDetails:
+        """One page of ``QuerySendDetails``: what was sent to ``phone`` on ``send_date`` (a
+        China-time day). Never raises for provider or network failures."""
+        params = self._common_params("QuerySendDetails") | {
+            "PhoneNumber": phone.strip(),
+            "SendDate": send_date.strftime("%Y%m%d"),
+            "PageSize": str(page_size),
+            "CurrentPage": str(page),
+        }
+        if biz_id:
+            params["BizId"] = biz_id
+        params["Signature"] = sign_v2("POST", params, self._config.access_key_secret)
+        try:
+            response = await self._post(params)
+        except httpx.HTTPError as exc:
+            detail = f"query failed: {type(exc).__name__}"
+            _log.warning("sms.aliyun.query_error", detail=detail, provider="aliyun")
+            return SendDetails(status="retry_later", records=(), total=0, detail=detail)
+        data = _json_object(response)
+        code = _str_or_none(data.get("Code"))
+        status = classify(response.status_code, code)
+        if status != "sent":
+            message = _scrub(_str_or_none(data.get("Message")) or "")
+            detail = f"{code}: {message}" if code else f"HTTP {response.status_code}"
+            _log.warning("sms.aliyun.query_refused", status=status, code=code, provider="aliyun")
+            return SendDetails(status=status, records=(), total=0, detail=detail)
+        container = data.get("SmsSendDetailDTOs")
+        raw = container.get("SmsSendDetailDTO") if isinstance(container, dict) else None
+        records = tuple(
+            SendDetail(
+                out_id=_str_or_none(item.get("OutId")),
+                biz_id=_str_or_none(item.get("BizId")),
+                send_status=_int(item.get("SendStatus")),
+                err_code=_str_or_none(item.get("ErrCode")),
+                template_code=_str_or_none(item.get("TemplateCode")),
+                send_date=_str_or_none(item.get("SendDate")),
+            )
+            for item in (raw if isinstance(raw, list) else [])
+            if isinstance(item, dict)
+        )
+        return SendDetails(
+            status="ok", records=records, total=_int(data.get("TotalCount")), detail="OK"
+        )
+
+    async def find_sent(self, phone: str, out_id: str, dates: Sequence[date]) -> SentLookup:
+        """Look for a message with ``OutId`` = ``out_id`` sent to ``phone`` on any of
+        ``dates``, newest day first. ``unknown`` when the provider could not be asked."""
+        for day in sorted(set(dates), reverse=True):
+            page = 1
+            seen = 0
+            while page <= _MAX_QUERY_PAGES:
+                result = await self.query_send_details(phone, day, page=page)
+                if result.status != "ok":
+                    return SentLookup("unknown", None, result.detail)
+                for record in result.records:
+                    if record.out_id == out_id:
+                        return SentLookup(
+                            "found", record, f"found (SendStatus {record.send_status})"
+                        )
+                seen += len(result.records)
+                if not result.records or seen >= result.total:
+                    break
+                page += 1
+        return SentLookup("not_found", None, "no record with this OutId")
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return 0
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from models.registration_data import Step as DomainStep
 
 if TYPE_CHECKING:
     from gql.attachments.types import AttachmentType
+    from gql.review.types import AuditEntry, FieldChange, ReviewDecisionType, SubmissionType
 
 strawberry.enum(DomainStatus, name="RegistrationStatus")
 strawberry.enum(
@@ -368,6 +369,45 @@ class Registration:
                 )
             ).all()
         return [RegistrationEvent.of(row, self.reference) for row in rows]
+
+    # -- staff only (gql/review): null unless a reviewer of this registration's department --
+
+    @strawberry.field(description="Staff only: every submission, oldest first")
+    async def submissions(
+        self, info: strawberry.Info
+    ) -> list[Annotated[SubmissionType, strawberry.lazy("gql.review.types")]] | None:
+        from gql.review.types import submissions_for
+
+        return await submissions_for(info, self.data.registration)
+
+    @strawberry.field(
+        description="Staff only: what the latest submission changed against the one before "
+        "(null for a first submission)"
+    )
+    async def changes_since_last_submission(
+        self, info: strawberry.Info
+    ) -> list[Annotated[FieldChange, strawberry.lazy("gql.review.types")]] | None:
+        from gql.review.types import changes_for
+
+        return await changes_for(info, self.data.registration)
+
+    @strawberry.field(description="Staff only: review decisions, oldest first")
+    async def decisions(
+        self, info: strawberry.Info
+    ) -> list[Annotated[ReviewDecisionType, strawberry.lazy("gql.review.types")]] | None:
+        from gql.review.types import decisions_for
+
+        return await decisions_for(info, self.data.registration)
+
+    @strawberry.field(
+        description="Staff only: the full record, transitions with actors and staff reads"
+    )
+    async def audit_trail(
+        self, info: strawberry.Info
+    ) -> list[Annotated[AuditEntry, strawberry.lazy("gql.review.types")]] | None:
+        from gql.review.types import audit_trail_for
+
+        return await audit_trail_for(info, self.data.registration)
 
 
 @strawberry.type

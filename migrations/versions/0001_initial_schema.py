@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 21:28:51.437214
+Create Date: 2026-11-26 21:55:14.223875
 """
 
 from collections.abc import Sequence
@@ -61,6 +61,23 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_staff_account_username"), ["username"], unique=True)
 
+    op.create_table(
+        "stats_counter",
+        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("dimension", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "dimension", "code"),
+    )
+    op.create_table(
+        "stats_daily",
+        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("metric", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "metric", "day", "code"),
+    )
     op.create_table(
         "unit_directory_entry",
         sa.Column("credit_code", sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
@@ -169,6 +186,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
+        sa.Column("upload_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("storage_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("thumbnail_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("width", sa.Integer(), nullable=False),
@@ -371,6 +389,38 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("registration_id"),
     )
     op.create_table(
+        "staff_read_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("registration_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "staff_role",
+            sa.Enum(
+                "REVIEWER", "PROVINCE", "DASHBOARD", name="staffrole", native_enum=False, length=32
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "staff_department_code", sqlmodel.sql.sqltypes.AutoString(length=6), nullable=True
+        ),
+        sa.Column("read_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["registration_id"],
+            ["registration.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff_account.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("staff_read_log", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_staff_read_log_registration_id"), ["registration_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_staff_read_log_staff_id"), ["staff_id"], unique=False)
+
+    op.create_table(
         "submission",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("registration_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -480,11 +530,164 @@ def upgrade() -> None:
             batch_op.f("ix_work_unit_section_economic_type"), ["economic_type"], unique=False
         )
 
+    op.create_table(
+        "outbox_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dedupe_key", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column(
+            "channel",
+            sa.Enum("BROKER", "SMS", name="outboxchannel", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("registration_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "PENDING",
+                "SENDING",
+                "SENT",
+                "DEAD",
+                name="outboxstatus",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("claim_token", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("in_doubt", sa.Boolean(), nullable=False),
+        sa.Column("first_send_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("last_send_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("provider_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["registration_event.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("dedupe_key"),
+    )
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_message_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_message_event_id"), ["event_id"], unique=False)
+
+    op.create_table(
+        "review_decision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("registration_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "outcome",
+            sa.Enum("APPROVED", "RETURNED", name="reviewoutcome", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("comment", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+        sa.Column("checked_fields", sa.JSON(), nullable=False),
+        sa.Column("reviewer_id", sa.Integer(), nullable=False),
+        sa.Column("department_code", sqlmodel.sql.sqltypes.AutoString(length=6), nullable=True),
+        sa.Column("event_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["registration_event.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["registration_id"],
+            ["registration.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"],
+            ["staff_account.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["submission_id"],
+            ["submission.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("submission_id"),
+    )
+    with op.batch_alter_table("review_decision", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_review_decision_decided_at"), ["decided_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_review_decision_department_code"), ["department_code"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_review_decision_outcome"), ["outcome"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_review_decision_registration_id"), ["registration_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_review_decision_reviewer_id"), ["reviewer_id"], unique=False
+        )
+
+    op.create_table(
+        "review_return_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("decision_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("field", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column(
+            "reason_code",
+            sa.Enum(
+                "PHOTO_BACKGROUND",
+                "PHOTO_UNCLEAR",
+                "ATTACHMENT_BLURRED",
+                "ATTACHMENT_MISMATCH",
+                "WRONG_DEPARTMENT",
+                "INFORMATION_INCOMPLETE",
+                "INFORMATION_INCORRECT",
+                "OTHER",
+                name="returnreason",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["decision_id"],
+            ["review_decision.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("review_return_item", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_review_return_item_decision_id"), ["decision_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_review_return_item_reason_code"), ["reason_code"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("review_return_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_return_item_reason_code"))
+        batch_op.drop_index(batch_op.f("ix_review_return_item_decision_id"))
+
+    op.drop_table("review_return_item")
+    with op.batch_alter_table("review_decision", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_decision_reviewer_id"))
+        batch_op.drop_index(batch_op.f("ix_review_decision_registration_id"))
+        batch_op.drop_index(batch_op.f("ix_review_decision_outcome"))
+        batch_op.drop_index(batch_op.f("ix_review_decision_department_code"))
+        batch_op.drop_index(batch_op.f("ix_review_decision_decided_at"))
+
+    op.drop_table("review_decision")
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_message_event_id"))
+        batch_op.drop_index("ix_outbox_message_due")
+
+    op.drop_table("outbox_message")
     with op.batch_alter_table("work_unit_section", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_work_unit_section_economic_type"))
 
@@ -499,6 +702,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_submission_registration_id"))
 
     op.drop_table("submission")
+    with op.batch_alter_table("staff_read_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_read_log_staff_id"))
+        batch_op.drop_index(batch_op.f("ix_staff_read_log_registration_id"))
+
+    op.drop_table("staff_read_log")
     op.drop_table("residence_section")
     with op.batch_alter_table("registration_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_registration_event_registration_id"))
@@ -546,6 +754,8 @@ def downgrade() -> None:
 
     op.drop_table("login_identity")
     op.drop_table("unit_directory_entry")
+    op.drop_table("stats_daily")
+    op.drop_table("stats_counter")
     with op.batch_alter_table("staff_account", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_account_username"))
         batch_op.drop_index(batch_op.f("ix_staff_account_department_code"))

@@ -14,7 +14,14 @@ It checks requests the way the gateway does, independently of ``sms.aliyun``:
 
 Accepted messages are recorded in ``messages``. Tests script the next answers with
 ``answer_throttled()``, ``answer_error()``, ``answer_http_500()`` and ``delay_next()``; a
-delayed request is then processed normally (as Aliyun may deliver after a client timeout).
+delayed request is then processed normally (as Aliyun may deliver after a client timeout),
+even when the client has gone away meanwhile. The script applies to ``SendSms`` only.
+
+``QuerySendDetails`` (``PhoneNumber``, ``SendDate`` yyyyMMdd in China time, ``PageSize``
+1-50, ``CurrentPage``, optional ``BizId``) answers from ``messages`` in Aliyun's shape
+(``TotalCount``, ``SmsSendDetailDTOs.SmsSendDetailDTO[]`` with ``OutId``, ``SendStatus`` 3
+= delivered); ``answer_query_error()`` scripts its next answer and ``query_requests`` counts
+the queries.
 
 ``serve_fake_dysmsapi(fake)`` runs it with ``tests.fakes.server.run_asgi_server`` (uvicorn
 in a background thread, 127.0.0.1, free port) and yields the endpoint URL; the server stops
@@ -35,7 +42,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -47,6 +54,7 @@ from starlette.routing import Route
 from tests.fakes.server import run_asgi_server
 
 _PHONE = re.compile(r"^(?:\+86|0086|86)?1[3-9]\d{9}$")
+_CHINA_TIME = timezone(timedelta(hours=8))
 _REQUIRED = (
     "AccessKeyId",
     "Action",
@@ -67,6 +75,7 @@ class ReceivedSms:
     params: dict[str, str]
     out_id: str | None
     biz_id: str
+    sent_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -106,10 +115,13 @@ class FakeDysmsapi:
     messages: list[ReceivedSms] = field(default_factory=list)
     requests: int = 0
     """SendSms requests received (whatever the answer)."""
+    query_requests: int = 0
+    """QuerySendDetails requests received (whatever the answer)."""
     rejections: list[str] = field(default_factory=list)
     """The error code of every rejected request, in order."""
     _nonces: set[str] = field(default_factory=set)
     _script: deque[_Answer] = field(default_factory=deque)
+    _query_script: deque[_Answer] = field(default_factory=deque)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -134,13 +146,24 @@ class FakeDysmsapi:
         with self._lock:
             self._script.append(_Answer("delay", seconds=seconds))
 
+    def answer_query_error(self, code: str, message: str = "error", status: int = 200) -> None:
+        """The next QuerySendDetails answers with ``code``."""
+        with self._lock:
+            self._query_script.append(_Answer("error", code=code, message=message, status=status))
+
     def reset(self) -> None:
         with self._lock:
             self.messages.clear()
             self.rejections.clear()
             self._script.clear()
+            self._query_script.clear()
             self._nonces.clear()
             self.requests = 0
+            self.query_requests = 0
+
+    def sent_with_out_id(self, out_id: str) -> list[ReceivedSms]:
+        with self._lock:
+            return [m for m in self.messages if m.out_id == out_id]
 
     # -- the gateway -----------------------------------------------------------------------
     def _error(self, status: int, code: str, message: str) -> JSONResponse:
@@ -156,8 +179,6 @@ class FakeDysmsapi:
         )
 
     async def _handle(self, request: Request) -> Response:
-        with self._lock:
-            self.requests += 1
         raw_parts = [request.url.query]
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/x-www-form-urlencoded"):
@@ -203,10 +224,24 @@ class FakeDysmsapi:
             return self._error(
                 400, "SignatureNonceUsed", "Specified signature nonce was used already."
             )
-        if params["Action"] != "SendSms":
+        action = params["Action"]
+        with self._lock:
+            if action == "QuerySendDetails":
+                self.query_requests += 1
+            else:
+                self.requests += 1
+        if action not in ("SendSms", "QuerySendDetails"):
             return self._error(404, "InvalidAction.NotFound", "Specified api is not found")
         if params["Version"] != "2017-05-25":
             return self._error(400, "InvalidVersion", "Specified parameter Version is not valid.")
+        if action == "QuerySendDetails":
+            with self._lock:
+                query_scripted = self._query_script.popleft() if self._query_script else None
+            if query_scripted is not None:
+                return self._error(
+                    query_scripted.status, query_scripted.code, query_scripted.message
+                )
+            return self._query_send_details(params)
 
         with self._lock:
             scripted = self._script.popleft() if self._script else None
@@ -250,10 +285,67 @@ class FakeDysmsapi:
                         params=dict(values),
                         out_id=params.get("OutId"),
                         biz_id=biz_id,
+                        sent_at=self.clock(),
                     )
                 )
         return JSONResponse(
             {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": f"fake-req-{biz_id}"}
+        )
+
+    def _query_send_details(self, params: dict[str, str]) -> Response:
+        phone = params.get("PhoneNumber", "").strip()
+        if not phone:
+            return self._error(400, "MissingPhoneNumber", "PhoneNumber is mandatory")
+        if not _PHONE.match(phone):
+            return self._error(200, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
+        send_date = params.get("SendDate", "")
+        if not re.fullmatch(r"\d{8}", send_date):
+            return self._error(400, "isv.INVALID_PARAMETERS", "SendDate must be yyyyMMdd")
+        try:
+            page_size = int(params.get("PageSize", ""))
+            current_page = int(params.get("CurrentPage", ""))
+        except ValueError:
+            return self._error(400, "isv.INVALID_PARAMETERS", "PageSize and CurrentPage")
+        if not 1 <= page_size <= 50 or current_page < 1:
+            return self._error(400, "isv.INVALID_PARAMETERS", "PageSize is 1-50")
+        wanted = phone[-11:]
+        biz_id = params.get("BizId")
+        with self._lock:
+            matching = [
+                m
+                for m in self.messages
+                if m.phone[-11:] == wanted
+                and m.sent_at.astimezone(_CHINA_TIME).strftime("%Y%m%d") == send_date
+                and (not biz_id or m.biz_id == biz_id)
+            ]
+        start = (current_page - 1) * page_size
+        page = matching[start : start + page_size]
+        return JSONResponse(
+            {
+                "Code": "OK",
+                "Message": "OK",
+                "RequestId": f"fake-req-q{next(self._ids)}",
+                "TotalCount": len(matching),
+                "SmsSendDetailDTOs": {
+                    "SmsSendDetailDTO": [
+                        {
+                            "PhoneNum": m.phone,
+                            "SendStatus": 3,
+                            "ErrCode": "DELIVERED",
+                            "TemplateCode": m.template_code,
+                            "Content": f"【{m.sign_name}】",
+                            "SendDate": m.sent_at.astimezone(_CHINA_TIME).strftime(
+                                "%Y-%m-%d %H:%M:%S"
+                            ),
+                            "ReceiveDate": m.sent_at.astimezone(_CHINA_TIME).strftime(
+                                "%Y-%m-%d %H:%M:%S"
+                            ),
+                            "OutId": m.out_id,
+                        }
+                        for m in page
+                    ]
+                },
+            }
         )
 
 

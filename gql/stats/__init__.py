@@ -1,0 +1,1 @@
+"""Statistics for the dashboards (``registrationStats``) and the CSV export link."""

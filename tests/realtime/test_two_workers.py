@@ -1,0 +1,93 @@
+"""Two real uvicorn workers sharing PostgreSQL and a private Redis: a subscriber on one worker
+receives the review done through the other, each worker holds one Redis pub/sub connection
+whatever its number of subscribers, and each decision sends exactly one SMS although both
+workers run a dispatcher."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+import pytest
+import redis.asyncio as redis_asyncio
+
+from tests.realtime import (
+    HISTORY,
+    REGISTRATION_EVENTS,
+    Cluster,
+    GraphQLWs,
+    all_sent,
+    eventually,
+    graphql_ws,
+)
+from tests.review import approve, return_, reviewer
+from tests.wizard import SUBMIT, ok, sign_in, submitted_registration
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+ITEMS = [
+    {"field": "attachments.ID_PHOTO", "reasonCode": "PHOTO_BACKGROUND"},
+    {"field": "basicInfo.ethnicGroup", "reasonCode": "INFORMATION_INCORRECT"},
+]
+
+
+async def pubsub_connections(url: str) -> list[dict[str, object]]:
+    admin = redis_asyncio.Redis.from_url(url)
+    try:
+        clients = await admin.client_list(_type="pubsub")
+    finally:
+        await admin.aclose()
+    return [c for c in clients if c.get("name") == "events-broker"]
+
+
+async def test_a_review_on_one_worker_reaches_the_subscriber_on_the_other(
+    workers: Cluster,
+) -> None:
+    first, second = workers.workers
+    applicant = await sign_in(workers.api(0))
+    registration = await submitted_registration(applicant)
+    rid = registration["id"]
+    staff = await reviewer(workers.api(1))
+    last = (await applicant.data(HISTORY))["myRegistration"]["history"][-1]["cursor"]
+
+    async with AsyncExitStack() as stack:
+        # the applicant's phone on worker 0; more subscribers on both workers
+        phone = await stack.enter_async_context(graphql_ws(first.base_url))
+        others: list[GraphQLWs] = []
+        for worker in (first, first, second, second):
+            others.append(await stack.enter_async_context(graphql_ws(worker.base_url)))
+        for n, client in enumerate([phone, *others]):
+            await client.init(applicant.token)
+            await client.subscribe(f"s{n}", REGISTRATION_EVENTS, {"id": rid, "after": last})
+            await client.ping()  # subscribed
+
+        # one pub/sub connection per worker, not one per socket
+        connections = await pubsub_connections(workers.redis.url)
+        assert len(connections) == 2, connections
+
+        returned = await return_(staff, registration, items=ITEMS, comment="请修改")
+        assert returned["errors"] == []
+        event = (await phone.next("s0"))["registrationEvents"]
+        assert event["kind"] == "RETURNED" and len(event["items"]) == 2
+        for n, client in enumerate(others, start=1):
+            assert (await client.next(f"s{n}"))["registrationEvents"]["cursor"] == event["cursor"]
+
+        current = (await applicant.data(HISTORY))["myRegistration"]
+        resubmitted = await ok(applicant, SUBMIT, current, agreed=True)
+        assert (await phone.next("s0"))["registrationEvents"]["kind"] == "RESUBMITTED"
+        assert (await approve(staff, resubmitted))["errors"] == []
+        approved = (await phone.next("s0"))["registrationEvents"]
+        assert approved["kind"] == "APPROVED" and approved["status"] == "APPROVED"
+        assert await phone.quiet("s0", 0.5)  # nothing twice
+
+    # both workers' dispatchers ran; each decision was sent once, to the applicant's phone
+    await eventually(lambda: all_sent(workers.local), within=15)
+    mine = [m for m in workers.gateway.messages if (m.out_id or "").startswith(f"{rid}:")]
+    sent = [(m.phone, m.template_code, m.params) for m in mine]
+    assert sorted(sent) == [
+        ("13812345678", "SMS_900001", {}),
+        ("13812345678", "SMS_900002", {"count": "2"}),
+    ]
+    assert len({m.out_id for m in mine}) == 2
+    # the workers wrote no phone number to their logs
+    for worker in workers.workers:
+        assert "13812345678" not in worker.output()
