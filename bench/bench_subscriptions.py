@@ -392,7 +392,7 @@ async def run_size(
     rss_idle = rss_kib(server.worker.pid)
 
     latencies: list[float] = []
-    per_round: list[tuple[str, float, float]] = []
+    per_round: list[tuple[str, float, float, float, float]] = []
     for round_no in range(rounds):
         last = round_no == rounds - 1
         for sock in sockets:
@@ -401,6 +401,7 @@ async def run_size(
         name = "approveRegistration" if last else "returnRegistration"
         fields: dict[str, Any] = {} if last else {"items": ITEMS}
         current = (await applicant.data(HISTORY))["myRegistration"]
+        requested = time.perf_counter()
         decided = await staff.decide(name, current, **fields)
         answered = time.perf_counter()
         kind = "APPROVED" if last else "RETURNED"
@@ -412,7 +413,15 @@ async def run_size(
             if k == kind
         ]
         latencies += sample
-        per_round.append((kind, statistics.median(sample), percentile(sample, 99)))
+        per_round.append(
+            (
+                kind,
+                round((answered - requested) * 1000, 1),
+                round(min(sample), 1),
+                round(statistics.median(sample), 1),
+                round(percentile(sample, 99), 1),
+            )
+        )
         if not last:
             await asyncio.sleep(0.5)
             await applicant.step(
@@ -431,7 +440,7 @@ async def run_size(
         "median_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
         "max_ms": round(max(latencies), 1),
-        "rounds": [(k, round(m, 1), round(p, 1)) for k, m, p in per_round],
+        "rounds (kind, mutation ms, first, median, p99)": per_round,
         "kib_per_idle_connection": round((rss_idle - rss_before) / size, 1),
         "rss_before_mib": round(rss_before / 1024, 1),
         "rss_idle_mib": round(rss_idle / 1024, 1),

@@ -113,5 +113,10 @@ class Attachment(SQLModel, table=True):
     height: int
     byte_size: int
     sha256: str = Field(max_length=64)
+    # advisory findings of the checks (background, enlargement, blank page): the applicant may
+    # upload again; the reviewer must look before approving
+    problems: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     created_at: datetime = Field(default_factory=utcnow)
     replaced_at: datetime | None = None

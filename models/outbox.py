@@ -45,7 +45,15 @@ QUEUE_ALL = "all"
 """The review-queue channel suffix that carries every department's changes (the province)."""
 
 QUEUE_KINDS = frozenset({"SUBMITTED", "RESUBMITTED", "WITHDRAWN", "APPROVED", "RETURNED"})
-"""Event kinds that change a department's review queue (a submission arrives or leaves)."""
+"""Event kinds that may change a department's review queue (see ``is_queue_event``)."""
+
+
+def is_queue_event(kind: str, from_status: str | None) -> bool:
+    """A submission arrives (SUBMITTED, RESUBMITTED) or leaves the queue (APPROVED,
+    RETURNED, or WITHDRAWN while it was SUBMITTED; withdrawing a draft concerns no one)."""
+    if kind == "WITHDRAWN":
+        return from_status == Status.SUBMITTED
+    return kind in QUEUE_KINDS
 
 
 class OutboxChannel(StrEnum):
@@ -137,7 +145,7 @@ def message_event(message: dict[str, Any]) -> RegistrationEvent:
 
 def broker_channels(event: RegistrationEvent) -> list[str]:
     channels = [registration_channel(event.registration_id)]
-    if event.kind in QUEUE_KINDS:
+    if is_queue_event(event.kind, event.from_status):
         if event.department_code and event.department_code != PROVINCE_CODE:
             channels.append(queue_channel(event.department_code))
         channels.append(queue_channel(PROVINCE_CODE))

@@ -159,6 +159,12 @@ class RegistrationData:
         ):
             if postal and not check_postal_code(postal).in_zhejiang_range:
                 found.append(FieldProblem(path, ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG))
+        for attachment in self.attachments:
+            kind = str(getattr(attachment.kind, "value", attachment.kind))
+            found += [
+                FieldProblem(f"attachments.{kind}", ErrorCode(p["code"]), p["message"])
+                for p in attachment.problems
+            ]
         for prefix, education in (
             ("education.fullTime", self.full_time),
             ("education.partTime", self.part_time),

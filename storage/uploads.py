@@ -176,10 +176,12 @@ async def confirm_upload(
         image_checks.check_photo if kind is AttachmentKind.ID_PHOTO else image_checks.check_document
     )
     result = await anyio.to_thread.run_sync(check, content)
-    if result.problems or result.cleaned is None:
-        problems = [FieldProblem(path, p.code, p.message) for p in result.problems] or [
-            FieldProblem(path, ErrorCode.FILE_CORRUPT)
-        ]
+    if result.blocking or result.cleaned is None:
+        problems = [
+            FieldProblem(path, p.code, p.message)
+            for p in result.problems
+            if p.code in image_checks.BLOCKING_CODES
+        ] or [FieldProblem(path, ErrorCode.FILE_CORRUPT)]
         await _reject(db, storage, upload, problems)
         raise ProblemsFound(problems)
     final_key = f"attachments/{data.id}/{kind.value}/{attachment_id}.jpg"
@@ -263,6 +265,7 @@ async def _record(
             height=result.height,
             byte_size=len(cleaned),
             sha256=hashlib.sha256(cleaned).hexdigest(),
+            problems=[{"code": p.code.value, "message": p.message} for p in result.problems],
             created_at=now,
         )
         session.add(attachment)

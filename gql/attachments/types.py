@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from gql.errors import FieldError
+from gql.errors import ErrorCode, FieldError
 from models.attachments import Attachment
 from models.attachments import AttachmentKind as DomainAttachmentKind
 
@@ -15,7 +15,9 @@ from models.attachments import AttachmentKind as DomainAttachmentKind
 class AttachmentType:
     id: strawberry.ID
     kind: DomainAttachmentKind
-    status: str = strawberry.field(description="ACCEPTED: the file passed the checks")
+    status: str = strawberry.field(
+        description="ACCEPTED: the file passed the blocking checks; problems lists advice"
+    )
     width: int
     height: int
     byte_size: int
@@ -24,7 +26,9 @@ class AttachmentType:
         description="Short-lived signed URL of the thumbnail"
     )
     url: str | None = strawberry.field(description="Short-lived signed URL of the file")
-    problems: list[FieldError]
+    problems: list[FieldError] = strawberry.field(
+        description="Advisory findings (e.g. PHOTO_BACKGROUND): upload again, or the reviewer checks"
+    )
 
     @classmethod
     async def of(cls, row: Attachment, info: strawberry.Info) -> AttachmentType:
@@ -39,5 +43,10 @@ class AttachmentType:
             created_at=row.created_at,
             preview_url=links[1],
             url=links[0],
-            problems=[],
+            problems=[
+                FieldError(
+                    field=f"attachments.{row.kind}", code=ErrorCode(p["code"]), message=p["message"]
+                )
+                for p in row.problems
+            ],
         )

@@ -30,16 +30,22 @@ import orjson
 import strawberry
 import structlog
 from graphql import GraphQLError
-from sqlmodel import col, func, select
+from sqlmodel import and_, col, func, or_, select
 
 from events.broker import Gap
 from gql.context import Context, Info
 from gql.permissions import APPLICANT, REVIEWER
 from gql.subscriptions.types import RegistrationEvent, ReviewQueueEvent
 from models.db import SessionFactory
-from models.outbox import QUEUE_KINDS, message_event, queue_channel, registration_channel
+from models.outbox import (
+    QUEUE_KINDS,
+    is_queue_event,
+    message_event,
+    queue_channel,
+    registration_channel,
+)
 from models.reference import PROVINCE_CODE
-from models.registration import Registration
+from models.registration import Registration, Status
 from models.registration import RegistrationEvent as EventRow
 
 _log = structlog.get_logger("gql.subscriptions")
@@ -116,7 +122,11 @@ async def _queue_events_after(
     db: SessionFactory, department_code: str | None, after: int
 ) -> list[EventRow]:
     statement = select(EventRow).where(
-        col(EventRow.id) > after, col(EventRow.kind).in_(sorted(QUEUE_KINDS))
+        col(EventRow.id) > after,
+        or_(
+            col(EventRow.kind).in_(sorted(QUEUE_KINDS - {"WITHDRAWN"})),
+            and_(EventRow.kind == "WITHDRAWN", EventRow.from_status == Status.SUBMITTED),
+        ),
     )
     if department_code is not None:
         statement = statement.where(EventRow.department_code == department_code)
@@ -214,7 +224,7 @@ async def queue_stream(
                 cursor = int(message["cursor"])
                 if cursor <= start or cursor in sent:
                     continue
-                if message.get("kind") not in QUEUE_KINDS:
+                if not is_queue_event(str(message.get("kind")), message.get("fromStatus")):
                     continue
                 remember(cursor)
                 yield ReviewQueueEvent.of(message_event(message), reference)

@@ -175,18 +175,36 @@ async def test_bad_uploads_are_refused_with_specific_codes(api: Api) -> None:
     assert codes(await confirm(applicant, "0" * 32)) == [("uploadId", "UPLOAD_NOT_FOUND")]
 
 
-async def test_a_photo_that_fails_the_checks_changes_nothing(api: Api) -> None:
+async def test_a_photo_that_fails_a_blocking_check_changes_nothing(api: Api) -> None:
     applicant = await sign_in(api)
     registration = await fill_wizard(applicant)
-    green = jpeg(portrait((640, 960), background=(40, 160, 60)))
-    payload = await upload(applicant, registration["id"], "ID_PHOTO", green)
-    assert ("attachments.ID_PHOTO", "PHOTO_BACKGROUND") in [
-        (e["field"], e["code"]) for e in payload["errors"]
+    landscape = jpeg(portrait((960, 640)))
+    payload = await upload(applicant, registration["id"], "ID_PHOTO", landscape)
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [
+        ("attachments.ID_PHOTO", "PHOTO_NOT_PORTRAIT")
     ]
+    assert payload["errors"][0]["message"].startswith("照片应为竖版")
     assert payload["attachment"] is None
     assert payload["registration"]["version"] == registration["version"]
     mine = (await applicant.data(MY_REGISTRATION))["myRegistration"]
     assert mine["attachments"] == []
+
+
+async def test_advisory_findings_are_kept_with_the_attachment(api: Api) -> None:
+    applicant = await sign_in(api)
+    registration = await fill_wizard(applicant)
+    green = jpeg(portrait((640, 960), background=(40, 160, 60)))
+    payload = await upload(applicant, registration["id"], "ID_PHOTO", green)
+    assert payload["errors"] == []
+    query = "{ myRegistration { attachments { kind problems { field code } } problems { field code } } }"
+    mine = (await applicant.data(query))["myRegistration"]
+    assert mine["attachments"] == [
+        {
+            "kind": "ID_PHOTO",
+            "problems": [{"field": "attachments.ID_PHOTO", "code": "PHOTO_BACKGROUND"}],
+        }
+    ]
+    assert {"field": "attachments.ID_PHOTO", "code": "PHOTO_BACKGROUND"} in mine["problems"]
 
 
 async def test_expired_uploads_cannot_be_confirmed_and_are_swept(api: Api) -> None:

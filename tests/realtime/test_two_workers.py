@@ -39,6 +39,15 @@ async def pubsub_connections(url: str) -> list[dict[str, object]]:
     return [c for c in clients if c.get("name") == "events-broker"]
 
 
+async def numsub(url: str, channel: str) -> int:
+    admin = redis_asyncio.Redis.from_url(url)
+    try:
+        [(_, count)] = await admin.pubsub_numsub(channel)
+    finally:
+        await admin.aclose()
+    return int(count)
+
+
 async def test_a_review_on_one_worker_reaches_the_subscriber_on_the_other(
     workers: Cluster,
 ) -> None:
@@ -60,9 +69,11 @@ async def test_a_review_on_one_worker_reaches_the_subscriber_on_the_other(
             await client.subscribe(f"s{n}", REGISTRATION_EVENTS, {"id": rid, "after": last})
             await client.ping()  # subscribed
 
-        # one pub/sub connection per worker, not one per socket
+        # one pub/sub connection per worker, not one per socket, and the channel is
+        # subscribed once per worker although five sockets listen to it
         connections = await pubsub_connections(workers.redis.url)
         assert len(connections) == 2, connections
+        assert await numsub(workers.redis.url, f"reg:{rid}") == 2
 
         returned = await return_(staff, registration, items=ITEMS, comment="请修改")
         assert returned["errors"] == []
@@ -78,6 +89,12 @@ async def test_a_review_on_one_worker_reaches_the_subscriber_on_the_other(
         approved = (await phone.next("s0"))["registrationEvents"]
         assert approved["kind"] == "APPROVED" and approved["status"] == "APPROVED"
         assert await phone.quiet("s0", 0.5)  # nothing twice
+
+    # the sockets went away: each worker left the channel (no leaked Redis subscriptions)
+    async def unsubscribed() -> bool:
+        return await numsub(workers.redis.url, f"reg:{rid}") == 0
+
+    await eventually(unsubscribed, within=10)
 
     # both workers' dispatchers ran; each decision was sent once, to the applicant's phone
     await eventually(lambda: all_sent(workers.local), within=15)

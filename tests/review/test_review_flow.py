@@ -3,11 +3,10 @@ field), a frozen field refused, fix, resubmit, the diff, approve; snapshots, his
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
-from models.attachments import Attachment, AttachmentKind
-from models.db import transaction, utcnow
 from models.registration import UnitDirectoryEntry
 from tests.api import Api
 from tests.review import (
@@ -21,6 +20,8 @@ from tests.review import (
     reviewer,
     stored,
 )
+from tests.storage.test_image_checks import jpeg, portrait
+from tests.uploads import upload
 from tests.wizard import (
     BASIC,
     MY_REGISTRATION,
@@ -35,42 +36,18 @@ from tests.wizard import (
     submitted_registration,
 )
 
-NEW_PHOTO_SHA = "1" * 64
 
-
-async def reupload_photo(api: Api, registration: dict[str, Any]) -> dict[str, Any]:
-    """Stand-in for the upload flow: the current ID photo is replaced by a new file.
-    (The lead switches this to requestAttachmentUpload / confirmAttachmentUpload.)"""
-    from sqlmodel import col, select
-
-    now = utcnow()
-    async with transaction(api.services.db) as db:
-        old = (
-            await db.exec(
-                select(Attachment).where(
-                    Attachment.registration_id == registration["id"],
-                    Attachment.kind == AttachmentKind.ID_PHOTO,
-                    col(Attachment.replaced_at).is_(None),
-                )
-            )
-        ).one()
-        old.replaced_at = now
-        db.add(old)
-        await db.flush()
-        db.add(
-            Attachment(
-                id=f"{registration['id'][:20]}new",
-                registration_id=registration["id"],
-                kind=AttachmentKind.ID_PHOTO,
-                storage_key=f"attachments/{registration['id']}/ID_PHOTO-2.jpg",
-                width=1240,
-                height=1754,
-                byte_size=420_000,
-                sha256=NEW_PHOTO_SHA,
-                created_at=now,
-            )
-        )
-    return (await api.data(MY_REGISTRATION))["myRegistration"]  # type: ignore[no-any-return]
+async def reupload_photo(api: Api, registration: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Upload a new ID photo the way the mini-program does; returns the registration and the
+    sha256 of the stored (cleaned) file."""
+    payload = await upload(
+        api, registration["id"], "ID_PHOTO", jpeg(portrait((700, 1000), seed=21))
+    )
+    assert payload["errors"] == [], payload["errors"]
+    stored = await api.http.get(payload["attachment"]["url"])
+    assert stored.status_code == 200
+    mine = (await api.data(MY_REGISTRATION))["myRegistration"]
+    return mine, hashlib.sha256(stored.content).hexdigest()
 
 
 async def test_submit_return_fix_resubmit_approve(any_api: Api) -> None:
@@ -158,7 +135,7 @@ async def test_submit_return_fix_resubmit_approve(any_api: Api) -> None:
     # fix the flagged field and the photo, resubmit
     fixed = await ok(applicant, SAVE_BASIC, mine, **{**BASIC, "ethnicGroup": "02"})
     assert fixed["basicInfo"]["ethnicGroup"]["code"] == "02"
-    fixed = await reupload_photo(applicant, fixed)
+    fixed, new_photo_sha = await reupload_photo(applicant, fixed)
     resubmitted = await ok(applicant, SUBMIT, fixed, agreed=True)
     assert resubmitted["status"] == "SUBMITTED" and resubmitted["reopenedFields"] == []
 
@@ -172,7 +149,7 @@ async def test_submit_return_fix_resubmit_approve(any_api: Api) -> None:
     assert changes["basicInfo.ethnicGroup"]["old"] == {"code": "01", "name": "汉族"}
     assert changes["basicInfo.ethnicGroup"]["new"] == {"code": "02", "name": "蒙古族"}
     assert changes["attachments.ID_PHOTO"]["old"]["sha256"] == "0" * 64
-    assert changes["attachments.ID_PHOTO"]["new"]["sha256"] == NEW_PHOTO_SHA
+    assert changes["attachments.ID_PHOTO"]["new"]["sha256"] == new_photo_sha
     first, second = full["submissions"]
     assert (first["sequence"], second["sequence"]) == (1, 2)
     assert first["snapshot"]["basicInfo"]["ethnicGroup"]["code"] == "01"  # unchanged

@@ -450,7 +450,9 @@ async def expected_counters(
                         counters[(scope, "city", division.city_code)] += 1
                 if status in ("SUBMITTED", "APPROVED"):
                     counters[(scope, "id_type", id_type or "NONE")] += 1
-                    counters[(scope, "education_level", _top(reference, "education_level", fl, pl))] += 1
+                    counters[
+                        (scope, "education_level", _top(reference, "education_level", fl, pl))
+                    ] += 1
                     counters[(scope, "degree", _top(reference, "degree", fd, pd))] += 1
                     counters[(scope, "qualification_level", ql or "NONE")] += 1
                     counters[(scope, "economic_type", et or "NONE")] += 1
