@@ -57,7 +57,7 @@ async def _walk(api: Api, n: int, timings: dict[str, list[float]]) -> None:
 
 def _p99(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
 async def run(url: str, tmp: Path, applicants: int) -> dict[str, list[float]]:
