@@ -11,7 +11,7 @@ import httpx
 from PIL import Image
 
 from tests.api import Api
-from tests.storage.test_image_checks import jpeg, page, portrait
+from tests.images import jpeg, page, portrait
 
 REQUEST = """mutation($input: RequestAttachmentUploadInput!) { requestAttachmentUpload(input: $input) {
   upload { id url fields { name value } expiresAt maxBytes } errors { field code message } } }"""

@@ -19,7 +19,7 @@ from models.attachments import Upload
 from models.db import transaction, utcnow
 from tests.api import Api, running_api, settings_for
 from tests.fakes.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, run_moto_s3
-from tests.storage.test_image_checks import jpeg, portrait
+from tests.images import jpeg, portrait
 from tests.uploads import confirm, file_for, image_of, post_file, request_upload, upload, upload_all
 from tests.wizard import (
     MY_REGISTRATION,

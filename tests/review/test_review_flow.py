@@ -9,6 +9,7 @@ from typing import Any
 
 from models.registration import UnitDirectoryEntry
 from tests.api import Api
+from tests.images import jpeg, portrait
 from tests.review import (
     PROVINCE,
     QUEUE,
@@ -20,7 +21,6 @@ from tests.review import (
     reviewer,
     stored,
 )
-from tests.storage.test_image_checks import jpeg, portrait
 from tests.uploads import upload
 from tests.wizard import (
     BASIC,

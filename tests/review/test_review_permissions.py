@@ -181,7 +181,7 @@ async def test_queue_reports_bad_filters_and_cursors(any_api: Api) -> None:
 async def test_two_reviewers_racing_exactly_one_wins(
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load = review.load_registration
+    load = review.load_registration  # type: ignore[attr-defined]  # patched below
 
     async def slow_load(session: AsyncSession, registration_id: str) -> RegistrationData | None:
         data = await load(session, registration_id)
