@@ -194,6 +194,7 @@ class MiniProgram:
         answers: Answers | None = None,
         *,
         corrections: dict[str, str] | None = None,
+        reviewer: DevReviewer | None = None,
         say: Callable[[str], None] | None = None,
         ping_interval: float = 20.0,
     ) -> None:
@@ -209,9 +210,15 @@ class MiniProgram:
         self.last_cursor: str | None = None
         self.decisions: list[str] = []
         self.registration_id: str | None = None
+        self.reviewer = reviewer
+        self._review_tasks: set[asyncio.Task[None]] = set()
         self._socket_task: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
+        for task in self._review_tasks:
+            task.cancel()
+        if self.reviewer is not None:
+            await self.reviewer.close()
         if self._socket_task is not None:
             self._socket_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -332,7 +339,16 @@ class MiniProgram:
             "submitRegistration", registration, agreed=True, idempotencyKey=uuid.uuid4().hex
         )
         self.say(f"submitted (version {registration['version']})")
+        if self.reviewer is not None:
+            task = asyncio.create_task(self.reviewer.review(registration["id"]))
+            self._review_tasks.add(task)
+            task.add_done_callback(self._reviewed)
         return registration
+
+    def _reviewed(self, task: asyncio.Task[None]) -> None:
+        self._review_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.say(f"(reviewer) failed: {task.exception()}")
 
     async def wait_for_decision(self) -> str:
         while True:
@@ -430,6 +446,62 @@ class MiniProgram:
             await ws.send(json.dumps({"type": "ping"}))
 
 
+class DevReviewer:
+    """Development only (``--auto-review``): a reviewer of ``department`` (devLogin) who
+    returns the first submission (asking for a new ID photo) and approves the next,
+    so the whole flow runs unattended. The applicant still learns each result by the
+    subscription."""
+
+    RETURN_ITEMS = ({"field": "attachments.ID_PHOTO", "reasonCode": "PHOTO_BACKGROUND"},)
+
+    def __init__(self, base_url: str, department: str, say: Callable[[str], None]) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=30)
+        self.department = department
+        self.say = say
+        self.token: str | None = None
+        self.decisions = 0
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def _data(self, query: str, variables: dict[str, Any]) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        body = response.json()
+        if body.get("errors"):
+            raise ClientError(json.dumps(body["errors"], ensure_ascii=False))
+        return body["data"]
+
+    async def review(self, registration_id: str) -> None:
+        if self.token is None:
+            login = {"name": "审核员", "reviewerDepartmentCode": self.department}
+            self.token = (await self._data(DEV_LOGIN, {"input": login}))["devLogin"]["accessToken"]
+        await asyncio.sleep(1.0)  # a person reads the registration
+        current = (
+            await self._data(
+                "query($id: ID!) { registration(id: $id) { version } }", {"id": registration_id}
+            )
+        )["registration"]
+        base = {"registrationId": registration_id, "expectedVersion": current["version"]}
+        if self.decisions == 0:
+            name, type_name = "returnRegistration", "ReturnRegistrationInput"
+            fields: dict[str, Any] = {"items": list(self.RETURN_ITEMS), "comment": "请按要求修改"}
+        else:
+            name, type_name = "approveRegistration", "ApproveRegistrationInput"
+            fields = {"comment": "审核通过"}
+        query = (
+            f"mutation($input: {type_name}!) {{ {name}(input: $input) "
+            "{ errors { field code message } } }"
+        )
+        result = (await self._data(query, {"input": base | fields}))[name]
+        if result["errors"]:
+            raise ClientError(f"{name}: {result['errors']}")
+        self.decisions += 1
+        self.say(f"(reviewer) {name} done")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.reference_client")
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the server's base URL")
@@ -437,6 +509,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id-number", default=Identity.id_number)
     parser.add_argument("--phone", default=Identity.phone)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait in all")
+    parser.add_argument(
+        "--auto-review",
+        metavar="DEPARTMENT",
+        help="development only: also play a reviewer of this department (e.g. 330102) who "
+        "returns the first submission and approves the next",
+    )
     parser.add_argument(
         "--fix",
         action="append",
@@ -448,10 +526,16 @@ def main(argv: list[str] | None = None) -> int:
     corrections = dict(item.partition("=")[::2] for item in args.fix)
     for path in corrections:
         Answers().apply(path, "")  # refuse an unknown path before starting
+
+    def say(line: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {line}", flush=True)
+
     client = MiniProgram(
         args.url,
         Identity(args.name, "01", args.id_number, args.phone),
         corrections=corrections,
+        reviewer=DevReviewer(args.url, args.auto_review, say) if args.auto_review else None,
+        say=say,
     )
 
     async def go() -> str:

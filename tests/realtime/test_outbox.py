@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from structlog.testing import capture_logs
 
 from events.broker import BrokerUnavailable, InProcessBroker
+from events.dispatch_worker import status as worker_status
 from events.dispatcher import (
     DispatcherConfig,
     OutboxDispatcher,
@@ -239,7 +240,9 @@ async def test_dispatcher_publishes_sends_and_marks_sent_once(quiet_api: Api) ->
     assert len(sms.requests) == 1
 
 
-async def test_broker_outage_backs_off_goes_dead_logs_and_can_be_requeued(quiet_api: Api) -> None:
+async def test_broker_outage_backs_off_goes_dead_logs_and_can_be_requeued(
+    quiet_api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
     applicant = await sign_in(quiet_api)
     registration = await submitted_registration(applicant)
     broker, clock = FlakyBroker(), Clock()
@@ -265,6 +268,11 @@ async def test_broker_outage_backs_off_goes_dead_logs_and_can_be_requeued(quiet_
     assert len(dead) == 2 and {entry["log_level"] for entry in dead} == {"error"}
     assert all(PHONE not in str(entry) for entry in logs)
     assert (await outbox_counts(quiet_api.services.db))["DEAD"] == 2
+    # what an operator runs: python -m events.dispatch_worker status (exit 1 with DEAD rows)
+    assert await worker_status(quiet_api.services.settings) == 1
+    report = capsys.readouterr().out
+    assert "DEAD=2" in report and report.count("DEAD id=") == 2
+    assert "broker unavailable" in report and PHONE not in report
 
     broker.down = False
     assert await retry_dead(quiet_api.services.db) == 2

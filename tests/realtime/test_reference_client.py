@@ -1,6 +1,7 @@
 """The reference client (scripts/reference_client.py) walks the whole flow against the
-two-worker setup: the applicant on worker 0, a reviewer on worker 1 who follows the review
-queue by subscription, returns the registration once, then approves the fixed one."""
+two-worker setup: the applicant on worker 0 (real uploads to the local storage), a reviewer
+on worker 1 who follows the review queue by subscription, returns the registration once
+(the photo and a field), then approves the fixed one; one SMS per decision."""
 
 from __future__ import annotations
 
@@ -8,11 +9,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
 
-from gql.schema import export_sdl
-from models.attachments import Attachment, AttachmentKind
-from models.db import transaction, utcnow
 from scripts.reference_client import Identity, MiniProgram
 from tests.realtime import QUEUE_EVENTS, Cluster, all_sent, eventually, graphql_ws
 from tests.review import approve, detail, return_, reviewer
@@ -24,50 +21,6 @@ ITEMS = [
     {"field": "attachments.ID_PHOTO", "reasonCode": "PHOTO_BACKGROUND"},
     {"field": "basicInfo.ethnicGroup", "reasonCode": "INFORMATION_INCORRECT", "note": "民族有误"},
 ]
-UPLOADS_IN_SCHEMA = "requestAttachmentUpload" in export_sdl()
-
-
-class DirectAttachments(MiniProgram):
-    """Stand-in while the upload mutations are not in the schema: the upload step records
-    the attachment in the database as a confirmed upload would (everything else is real)."""
-
-    def __init__(self, *args: Any, cluster: Cluster, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.cluster = cluster
-        self.uploads = 0
-
-    async def upload_attachment(self, registration: dict[str, Any], kind: str) -> dict[str, Any]:
-        self.uploads += 1
-        now = utcnow()
-        async with transaction(self.cluster.local.db) as db:
-            current = (
-                await db.exec(
-                    select(Attachment).where(
-                        Attachment.registration_id == registration["id"],
-                        Attachment.kind == AttachmentKind(kind),
-                        col(Attachment.replaced_at).is_(None),
-                    )
-                )
-            ).first()
-            if current is not None:
-                current.replaced_at = now
-                db.add(current)
-                await db.flush()
-            db.add(
-                Attachment(
-                    id=f"{registration['id'][:24]}{self.uploads:08d}",
-                    registration_id=registration["id"],
-                    kind=AttachmentKind(kind),
-                    storage_key=f"attachments/{registration['id']}/{kind}-{self.uploads}.jpg",
-                    width=1240,
-                    height=1754,
-                    byte_size=300_000,
-                    sha256=f"{self.uploads:064d}",
-                    created_at=now,
-                )
-            )
-        self.say(f"uploaded {kind} (recorded directly)")
-        return await self.current()
 
 
 async def test_reference_client_full_flow_returned_fixed_approved(workers: Cluster) -> None:
@@ -77,11 +30,7 @@ async def test_reference_client_full_flow_returned_fixed_approved(workers: Clust
         "say": lines.append,
     }
     base_url = workers.workers[0].base_url
-    client: MiniProgram = (
-        MiniProgram(base_url, APPLICANT, **options)
-        if UPLOADS_IN_SCHEMA
-        else DirectAttachments(base_url, APPLICANT, cluster=workers, **options)
-    )
+    client = MiniProgram(base_url, APPLICANT, **options)
     staff = await reviewer(workers.api(1))
     decisions: list[str] = []
 
@@ -117,6 +66,8 @@ async def test_reference_client_full_flow_returned_fixed_approved(workers: Clust
     assert status == "APPROVED"
     assert client.decisions == ["RETURNED", "APPROVED"]
     assert any("returned: 2 item(s) to fix" in line for line in lines), lines
+    # the photo was uploaded twice: for the first submission and as the fix
+    assert sum(line == "uploaded ID_PHOTO" for line in lines) == 2, lines
     rid = client.registration_id
     await eventually(lambda: all_sent(workers.local), within=20)
     texts = sorted(

@@ -73,20 +73,26 @@ async def test_a_review_on_one_worker_reaches_the_subscriber_on_the_other(
         # subscribed once per worker although five sockets listen to it
         connections = await pubsub_connections(workers.redis.url)
         assert len(connections) == 2, connections
-        assert await numsub(workers.redis.url, f"reg:{rid}") == 2
+
+        async def once_per_worker() -> bool:
+            return await numsub(workers.redis.url, f"reg:{rid}") == 2
+
+        await eventually(once_per_worker, within=10)
 
         returned = await return_(staff, registration, items=ITEMS, comment="请修改")
         assert returned["errors"] == []
-        event = (await phone.next("s0"))["registrationEvents"]
+        event = (await phone.next("s0", within=15))["registrationEvents"]
         assert event["kind"] == "RETURNED" and len(event["items"]) == 2
         for n, client in enumerate(others, start=1):
-            assert (await client.next(f"s{n}"))["registrationEvents"]["cursor"] == event["cursor"]
+            assert (await client.next(f"s{n}", within=15))["registrationEvents"]["cursor"] == event[
+                "cursor"
+            ]
 
         current = (await applicant.data(HISTORY))["myRegistration"]
         resubmitted = await ok(applicant, SUBMIT, current, agreed=True)
-        assert (await phone.next("s0"))["registrationEvents"]["kind"] == "RESUBMITTED"
+        assert (await phone.next("s0", within=15))["registrationEvents"]["kind"] == "RESUBMITTED"
         assert (await approve(staff, resubmitted))["errors"] == []
-        approved = (await phone.next("s0"))["registrationEvents"]
+        approved = (await phone.next("s0", within=15))["registrationEvents"]
         assert approved["kind"] == "APPROVED" and approved["status"] == "APPROVED"
         assert await phone.quiet("s0", 0.5)  # nothing twice
 
