@@ -127,3 +127,37 @@ async def test_production_turns_off_introspection_graphiql_and_dev_login(
 async def test_graphiql_is_served_in_development(api: Api) -> None:
     page = await api.http.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+async def test_production_masks_faults_but_keeps_coded_errors(
+    production_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auth.staff import create_staff_account
+    from gql.registration import queries
+    from models.accounts import StaffRole
+    from models.db import transaction
+
+    async with transaction(production_api.services.db) as db:
+        await create_staff_account(
+            db,
+            production_api.services.reference,
+            username="board01",
+            password="board2026!",
+            role=StaffRole.DASHBOARD,
+            department_code=None,
+        )
+    login = await production_api.data(
+        'mutation { staffLogin(input: {username: "board01", password: "board2026!"}) { accessToken } }'
+    )
+    staff = production_api.as_user(login["staffLogin"]["accessToken"])
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("connection to 10.0.0.5 failed: password=hunter2")
+
+    monkeypatch.setattr(queries, "lookup_unit", broken)
+    body = await staff.post('{ lookupUnit(creditCode: "91330106MA27UW5H9N") { outcome } }')
+    assert body["errors"][0]["message"] == "服务内部错误，请稍后再试。"
+    assert "hunter2" not in str(body) and "Traceback" not in str(body)
+    refused = await staff.post("{ myRegistration { id } }")
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert refused["errors"][0]["message"] == "仅申请人可以执行此操作。"
