@@ -7,15 +7,16 @@ from collections.abc import Callable
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.extensions.max_aliases import create_validator as create_alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.tools import merge_types
 
 from gql.attachments.mutations import AttachmentMutation
@@ -56,12 +57,14 @@ def build_schema(
     max_tokens: int = 2000,
     max_aliases: int = 30,
 ) -> strawberry.Schema:
+    # The rule classes are built once: the validation cache is keyed by the rules, so classes
+    # made per request would miss it every time.
+    limits = (create_depth_rule(max_depth, None), create_alias_rule(max_aliases))
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(list(limits)),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
     ]
     if production:
         extensions += [
