@@ -29,6 +29,7 @@ from events.dispatcher import (
     close_sms_sender,
     sms_sender_from_settings,
 )
+from exports.csv_export import routes as export_routes
 from identity.base import IdentityProvider
 from models.attachments import Attachment
 from models.db import SessionFactory, create_engine, session_factory
@@ -227,6 +228,7 @@ class Services:
     def extra_routes(self) -> list[BaseRoute]:
         """Routes that integrations serve (the local-storage upload endpoint)."""
         routes: list[BaseRoute] = [*template_routes(self.template_secret, self.db, self.reference)]
+        routes += export_routes(self)
         if isinstance(self.storage, LocalDiskStorage):
             routes += local_storage_routes(self.storage)
         return routes

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, TextIO
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import SessionFactory, transaction, utcnow
@@ -80,12 +82,21 @@ async def remember_unit(
     session: AsyncSession, credit_code: str, unit_name: str, source: str
 ) -> None:
     """Record a unit (e.g. confirmed by an approval) in the directory, in the caller's transaction."""
-    entry = await session.get(UnitDirectoryEntry, credit_code)
-    if entry is None:
-        entry = UnitDirectoryEntry(credit_code=credit_code, unit_name=unit_name, source=source)
-    else:
-        entry.unit_name, entry.source, entry.updated_at = unit_name, source, utcnow()
-    session.add(entry)
+    # one atomic upsert: two approvals of the same unit at once must not collide
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {
+        "credit_code": credit_code,
+        "unit_name": unit_name,
+        "source": source,
+        "updated_at": utcnow(),
+    }
+    statement = insert(UnitDirectoryEntry).values(**values)
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=["credit_code"],
+            set_={"unit_name": unit_name, "source": source, "updated_at": values["updated_at"]},
+        )
+    )
 
 
 @dataclass

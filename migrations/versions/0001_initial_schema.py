@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 22:03:09.314803
+Create Date: 2026-11-26 23:11:27.214006
 """
 
 from collections.abc import Sequence
