@@ -118,7 +118,7 @@ async def graphql_ws(
     url = base_url.replace("http://", "ws://") + "/graphql"
     async with (
         httpx.AsyncClient() as client,
-        aconnect_ws(
+        aconnect_ws(  # type: ignore[var-annotated]
             url,
             client,
             subprotocols=[PROTOCOL] if subprotocols is None else subprotocols,

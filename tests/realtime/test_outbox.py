@@ -384,6 +384,7 @@ async def test_claims_never_overlap_and_expired_leases_are_taken_over(
     applicant = await sign_in(quiet_api)
     registration = await submitted_registration(applicant)
     [_, event] = await events(quiet_api, registration["id"])
+    assert event.id is not None
     now = utcnow()
     async with transaction(quiet_api.services.db) as session:
         for n in range(40):

@@ -30,7 +30,7 @@ ITEMS = [
 ]
 
 
-async def pubsub_connections(url: str) -> list[dict[str, object]]:
+async def pubsub_connections(url: str) -> list[dict[str, str]]:
     admin = redis_asyncio.Redis.from_url(url)
     try:
         clients = await admin.client_list(_type="pubsub")
