@@ -118,6 +118,9 @@ async def staff_login(
     answer for both) or ACCOUNT_LOCKED. Failed attempts are counted on the account and lock it
     for a while after ``policy.max_failures`` in a row.
     """
+    if not username_ok(username):  # cannot name an account; never sent to the database
+        await _verify(_DUMMY_HASH, password)
+        raise ProblemsFound([FieldProblem("password", ErrorCode.INVALID_CREDENTIALS)])
     account = (
         await db.exec(
             select(StaffAccount).where(StaffAccount.username == username).with_for_update()

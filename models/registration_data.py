@@ -277,7 +277,15 @@ class RegistrationData:
         }
 
 
+def is_record_id(value: str) -> bool:
+    """Ids are 32 lowercase hex characters; anything else cannot name a record (and must not
+    reach the database: PostgreSQL refuses NUL bytes in text with an error, not a miss)."""
+    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
 async def load_registration(session: AsyncSession, registration_id: str) -> RegistrationData | None:
+    if not is_record_id(registration_id):
+        return None
     registration = await session.get(Registration, registration_id)
     if registration is None:
         return None

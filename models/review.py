@@ -201,6 +201,8 @@ def clean_comment(comment: str | None) -> str | None:
     cleaned = _clean_text(comment)
     if cleaned is not None and len(cleaned) > MAX_COMMENT:
         raise ProblemsFound([FieldProblem("comment", ErrorCode.TOO_LONG)])
+    if cleaned is not None and not cleaned.isprintable():
+        raise ProblemsFound([FieldProblem("comment", ErrorCode.INVALID_FORMAT)])
     return cleaned
 
 
@@ -224,6 +226,8 @@ def clean_return_items(items: Sequence[ReturnItemInput]) -> list[CleanReturnItem
         note = _clean_text(item.note)
         if note is not None and len(note) > MAX_NOTE:
             problems.append(FieldProblem(f"{prefix}.note", ErrorCode.TOO_LONG))
+        elif note is not None and not note.isprintable():
+            problems.append(FieldProblem(f"{prefix}.note", ErrorCode.INVALID_FORMAT))
         elif note is None and reason in NOTE_REQUIRED:
             problems.append(FieldProblem(f"{prefix}.note", ErrorCode.NOTE_REQUIRED))
         if reason is not None and (path, reason.value) in seen:
@@ -673,6 +677,8 @@ def clean_queue_filter(queue_filter: QueueFilter) -> QueueFilter:
     name = _clean_text(queue_filter.name)
     if name is not None and len(name) > 50:
         problems.append(FieldProblem("filter.name", ErrorCode.TOO_LONG))
+    elif name is not None and not name.isprintable():
+        problems.append(FieldProblem("filter.name", ErrorCode.INVALID_FORMAT))
     for path, code in (
         ("filter.cityCode", queue_filter.city_code),
         ("filter.districtCode", queue_filter.district_code),

@@ -21,7 +21,7 @@ from models.attachments import Attachment, AttachmentKind, Upload, UploadStatus
 from models.db import SessionFactory, transaction
 from models.errors import ErrorCode, FieldProblem, ProblemsFound
 from models.registration import EDITABLE_STATUSES, Registration, Status
-from models.registration_data import RegistrationData, load_registration
+from models.registration_data import RegistrationData, is_record_id, load_registration
 from storage import image_checks
 from storage.base import AttachmentStorage, UploadTicket
 
@@ -125,6 +125,8 @@ class ConfirmedUpload:
 async def _load_upload(
     db: SessionFactory, upload_id: str, person_id: int
 ) -> tuple[Upload, RegistrationData]:
+    if not is_record_id(upload_id):
+        raise _fail("uploadId", ErrorCode.UPLOAD_NOT_FOUND)
     async with db() as session:
         upload = await session.get(Upload, upload_id)
         data = await load_registration(session, upload.registration_id) if upload else None

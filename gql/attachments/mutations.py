@@ -15,7 +15,7 @@ from gql.registration.types import Registration
 from models.attachments import AttachmentKind
 from models.db import utcnow
 from models.errors import ErrorCode, ProblemsFound
-from models.registration_data import load_registration
+from models.registration_data import is_record_id, load_registration
 from storage.uploads import confirm_upload, request_upload
 
 
@@ -155,6 +155,8 @@ async def _registration_of_upload(
 ) -> Registration | None:
     from models.attachments import Upload
 
+    if not is_record_id(upload_id):
+        return None
     async with info.context.db() as db:
         upload = await db.get(Upload, upload_id)
         data = await load_registration(db, upload.registration_id) if upload else None

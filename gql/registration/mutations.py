@@ -194,7 +194,7 @@ class RegistrationMutation:
         self, info: Info, input: SubmitRegistrationInput
     ) -> RegistrationPayload:
         key = input.idempotency_key
-        if key is not None and not (1 <= len(key) <= 64):
+        if key is not None and not (1 <= len(key) <= 64 and key.isprintable()):
             return RegistrationPayload(errors=one_error("idempotencyKey", ErrorCode.INVALID_FORMAT))
         return await run_edit(
             info,

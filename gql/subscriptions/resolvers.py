@@ -47,6 +47,7 @@ from models.outbox import (
 from models.reference import PROVINCE_CODE
 from models.registration import Registration, Status
 from models.registration import RegistrationEvent as EventRow
+from models.registration_data import is_record_id
 
 _log = structlog.get_logger("gql.subscriptions")
 
@@ -249,7 +250,7 @@ class RealtimeSubscription:
         cursor = parse_cursor(after)
         registration_id = strawberry.ID(str(registration_id))
         owner: int | None = None
-        if len(registration_id) <= MAX_ID:
+        if is_record_id(registration_id):
             async with info.context.db() as session:
                 owner = (
                     await session.exec(

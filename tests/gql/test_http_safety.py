@@ -161,3 +161,55 @@ async def test_production_masks_faults_but_keeps_coded_errors(
     refused = await staff.post("{ myRegistration { id } }")
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert refused["errors"][0]["message"] == "仅申请人可以执行此操作。"
+
+
+NUL_PROBES = [
+    (
+        "applicant",
+        "mutation($v: ID!) { saveBasicInfo(input: {registrationId: $v, expectedVersion: 1}) { errors { code } } }",
+    ),
+    (
+        "applicant",
+        "mutation($v: ID!) { confirmAttachmentUpload(input: {uploadId: $v}) { errors { code } } }",
+    ),
+    ("applicant", "query($v: ID!) { registration(id: $v) { id } }"),
+    (
+        "applicant",
+        "query($v: ID!) { proofTemplate(registrationId: $v, kind: FIRST_EMPLOYER_PROOF) { errors { code } } }",
+    ),
+    ("applicant", "query($v: String!) { lookupUnit(creditCode: $v) { errors { code } } }"),
+    (
+        "reviewer",
+        "mutation($v: ID!) { approveRegistration(input: {registrationId: $v, expectedVersion: 1}) { errors { code } } }",
+    ),
+    ("reviewer", "query($v: String!) { registrations(filter: {name: $v}) { errors { code } } }"),
+    (
+        "reviewer",
+        "query($v: String!) { registrationStats(filter: {departmentCode: $v}) { errors { code } } }",
+    ),
+    (
+        "reviewer",
+        "query($v: String!) { registrationExport(departmentCode: $v) { errors { code } } }",
+    ),
+    (
+        "anonymous",
+        "mutation($v: String!) { staffLogin(input: {username: $v, password: $v}) { errors { code } } }",
+    ),
+    ("anonymous", "mutation($v: String!) { refreshSession(refreshToken: $v) { errors { code } } }"),
+]
+
+
+async def test_nul_bytes_never_reach_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    """PostgreSQL refuses NUL in text with an error: every input must be refused before."""
+    from tests.wizard import sign_in
+
+    async with running_api(settings_for(postgres_url, tmp_path)) as api:
+        callers = {"anonymous": api, "applicant": await sign_in(api)}
+        login = await api.data(
+            'mutation { devLogin(input: {name: "r", reviewerDepartmentCode: "330102"}) { accessToken } }'
+        )
+        callers["reviewer"] = api.as_user(login["devLogin"]["accessToken"])
+        for role, document in NUL_PROBES:
+            for value in ("\x00", "0" * 31 + "\x00", "330102\x00"):
+                body = await callers[role].post(document, {"v": value})
+                assert not body.get("errors"), (document, body.get("errors"))
