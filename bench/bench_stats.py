@@ -39,25 +39,9 @@ from models.stats import china_day
 from scripts.seed import seed
 from services import Services
 from settings import Settings
+from tests.stats import STATS
 
-QUERY = """query($filter: RegistrationStatsFilter) { registrationStats(filter: $filter) {
-  errors { field code message }
-  scope { kind department { code name } city { code name } }
-  from to minimumGroupSize total totalDisplay
-  byStatus { status count display suppressed }
-  byDepartment { department { code name } count display suppressed }
-  byCity { city { code name } count display suppressed }
-  daily { date submitted decided submittedDisplay decidedDisplay suppressed }
-  byEducationLevel { option { code name } count display suppressed }
-  byDegree { option { code name } count display suppressed }
-  byQualificationLevel { option { code name } count display suppressed }
-  byEconomicType { option { code name } count display suppressed }
-  byIdType { option { code name } count display suppressed }
-  turnaroundHours { median p90 }
-  firstPassApprovalRate
-  returnsByReason { reason { code name } count display suppressed rate }
-  backlogByAge { bucket label count display suppressed }
-} }"""
+QUERY = STATS  # the full query, as the dashboards send it (shared with the tests)
 LOGIN = """mutation { devLogin(input: {name: "看板", staffRole: DASHBOARD}) {
   accessToken errors { code } } }"""
 

@@ -166,6 +166,26 @@ async def _sign_in_applicant(
     return await _payload(info, tokens, principal)
 
 
+async def _sign_in_staff(info: Info, staff: StaffAccount) -> AuthPayload:
+    """Open a staff session for an account whose credentials were checked."""
+    async with transaction(info.context.db) as db:
+        tokens = await open_session(
+            db,
+            info.context.session_config,
+            kind=SessionKind.STAFF,
+            now=utcnow(),
+            staff_account_id=staff.id,
+        )
+    principal = Principal(
+        kind=SessionKind.STAFF,
+        session_id=tokens.session_id,
+        staff_id=staff.id,
+        role=staff.role,
+        department_code=staff.department_code,
+    )
+    return await _payload(info, tokens, principal)
+
+
 def _trusted_person(identity: ProviderIdentity, today: date) -> VerifiedPerson | None:
     """The provider's real-name fields, normalised; None when absent or not a valid number."""
     if not (identity.verified and identity.name and identity.id_type and identity.id_number):
@@ -210,23 +230,7 @@ class AuthMutation:
         now = utcnow()
         try:
             if input.reviewer_department_code is not None or input.staff_role is not None:
-                staff = await _dev_staff(info, input)
-                async with transaction(info.context.db) as db:
-                    tokens = await open_session(
-                        db,
-                        info.context.session_config,
-                        kind=SessionKind.STAFF,
-                        now=now,
-                        staff_account_id=staff.id,
-                    )
-                principal = Principal(
-                    kind=SessionKind.STAFF,
-                    session_id=tokens.session_id,
-                    staff_id=staff.id,
-                    role=staff.role,
-                    department_code=staff.department_code,
-                )
-                return await _payload(info, tokens, principal)
+                return await _sign_in_staff(info, await _dev_staff(info, input))
             person = _verified_person(input, now.date())
         except ProblemsFound as exc:
             return AuthPayload(errors=field_errors(exc.problems))
@@ -264,24 +268,9 @@ class AuthMutation:
                 )
             except ProblemsFound as exc:  # failed attempts are still counted (committed)
                 errors = field_errors(exc.problems)
-            else:
-                tokens = await open_session(
-                    db,
-                    info.context.session_config,
-                    kind=SessionKind.STAFF,
-                    now=now,
-                    staff_account_id=staff.id,
-                )
         if errors:
             return AuthPayload(errors=errors)
-        principal = Principal(
-            kind=SessionKind.STAFF,
-            session_id=tokens.session_id,
-            staff_id=staff.id,
-            role=staff.role,
-            department_code=staff.department_code,
-        )
-        return await _payload(info, tokens, principal)
+        return await _sign_in_staff(info, staff)
 
     @strawberry.mutation(description="New tokens for a refresh token; the old one stops working.")
     async def refresh_session(self, info: Info, refresh_token: str) -> AuthPayload:
