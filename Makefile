@@ -18,11 +18,11 @@ install: .venv/.synced
 	touch $@
 
 run: install  ## start the service on the embedded default (SQLite, local storage, dev login)
-	$(PY) -m migrate
-	$(PY) -m serve
+	$(PY) -m server.migrate
+	$(PY) -m server.serve
 
 migrate: install
-	$(PY) -m migrate
+	$(PY) -m server.migrate
 
 test: install  ## the whole suite
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -33,13 +33,13 @@ lint: install
 	.venv/bin/mypy .
 
 schema: install  ## write schema.graphql from the code
-	$(PY) -m gql.export_schema
+	$(PY) -m tools.export_schema
 
 docs: install  ## rewrite the README's error-code and settings tables
-	$(PY) -m scripts.readme_tables
+	$(PY) -m tools.readme_tables
 
 bench: install  ## speed benchmarks; numbers go in the closing notes
-	$(PY) -m bench.run_all
+	$(PY) -m tools.bench.run_all
 
 clean:
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

@@ -10,14 +10,14 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
-from auth.principal import Principal
-from auth.sessions import SessionConfig
+from config.settings import Settings
 from models.db import SessionFactory
 from models.reference import ReferenceData
-from settings import Settings
+from services.principal import Principal
+from services.sessions import SessionConfig
 
 if TYPE_CHECKING:
-    from services import Services
+    from services.container import Services
 
 
 @dataclass

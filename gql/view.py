@@ -15,11 +15,11 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
-from auth.sessions import resolve_principal
-from auth.tokens import TokenInvalid, read_access_token
 from gql.context import Context
 from models.db import utcnow
-from services import Services
+from services.container import Services
+from services.sessions import resolve_principal
+from services.tokens import TokenInvalid, read_access_token
 
 log = structlog.get_logger(__name__)
 

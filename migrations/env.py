@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed in by ``migrate.py`` (async engines)."""
+"""Alembic environment: runs on the connection handed in by ``server/migrate.py`` (async engines)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ config = context.config
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError(
-            "run migrations through migrate.py (python -m migrate), not bare alembic"
-        )
+        raise RuntimeError("run migrations through python -m server.migrate, not bare alembic")
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.clock import utcnow
+
+__all__ = ["SessionFactory", "create_engine", "enum_type", "session_factory", "utcnow"]
+
 SessionFactory = async_sessionmaker[AsyncSession]
-
-
-def utcnow() -> datetime:
-    """Now, in UTC: every timestamp column stores an aware UTC time on both databases."""
-    return datetime.now(UTC)
 
 
 def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:

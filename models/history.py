@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.outbox import enqueue_event
 from models.registration import Registration, RegistrationEvent, Status
+from models.stats import record_stats
 
 
 async def record_transition(
@@ -42,12 +44,7 @@ async def record_transition(
     )
     session.add(event)
     await session.flush()  # assigns the id: the subscription cursor
-    for effect in TRANSITION_EFFECTS:
-        await effect(session, registration, event)
+    # What follows from the event, in the same transaction, called here and nowhere else.
+    await record_stats(session, registration, event)
+    await enqueue_event(session, registration, event)
     return event
-
-
-# Effects registered by the modules that own them (statistics aggregates, outbox). Each is
-# ``async (session, registration, event) -> None`` and runs inside the same transaction.
-TransitionEffect = Any
-TRANSITION_EFFECTS: list[TransitionEffect] = []

@@ -10,7 +10,7 @@ in the same transaction and adds one ``OutboxMessage`` per event and channel:
   applicant's phone (``basic_info_section.phone``), for APPROVED and RETURNED only.
 
 So an event is committed together with what it must trigger, or not at all. The dispatcher
-(``events.dispatcher``) claims due rows and moves them through the states below; delivery is
+(``services.dispatcher``) claims due rows and moves them through the states below; delivery is
 at least once, and each row has a unique ``dedupe_key`` (for SMS also the Aliyun ``OutId``).
 
 States: ``PENDING`` (waiting for ``next_attempt_at``) → ``SENDING`` (claimed by a dispatcher
@@ -35,7 +35,6 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import enum_type, utcnow
-from models.history import TRANSITION_EFFECTS
 from models.reference import PROVINCE_CODE
 from models.registration import BasicInfoSection, Registration, RegistrationEvent, Status
 
@@ -154,7 +153,7 @@ def broker_channels(event: RegistrationEvent) -> list[str]:
 
 def sms_notice(event: RegistrationEvent) -> dict[str, Any] | None:
     """What the SMS of a review result says (``result`` and ``itemsToFix``); None for other
-    events. ``events.dispatcher`` turns it into the approved / returned message."""
+    events. ``services.dispatcher`` turns it into the approved / returned message."""
     if event.to_status == Status.APPROVED:
         return {"result": "APPROVED", "itemsToFix": 0}
     if event.to_status == Status.RETURNED:
@@ -221,7 +220,3 @@ async def enqueue_event(
             updated_at=now,
         )
     )
-
-
-if enqueue_event not in TRANSITION_EFFECTS:
-    TRANSITION_EFFECTS.append(enqueue_event)

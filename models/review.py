@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts import StaffRole
 from models.attachments import AttachmentKind
+from models.clock import CHINA_TZ
 from models.db import enum_type, utcnow
 from models.errors import ErrorCode, FieldProblem, ProblemsFound
 from models.history import record_transition
@@ -32,7 +33,6 @@ from models.registration_data import RegistrationData, load_registration
 from models.review_reasons import NOTE_REQUIRED, ReturnReason
 from models.wizard import recheck
 
-BEIJING: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
 MAX_COMMENT = 1000
 MAX_NOTE = 500
 MAX_PAGE = 100
@@ -321,7 +321,7 @@ def unresolved_problems(
     return problems, sorted(set(confirmed))
 
 
-# remembers a unit confirmed by an approval: units.directory.remember_unit
+# remembers a unit confirmed by an approval: integrations.unit_directory.remember_unit
 UnitMemory = Callable[[AsyncSession, str, str, str], Awaitable[None]]
 
 
@@ -729,9 +729,9 @@ async def review_queue(
     if wanted.name is not None:
         conditions.append(col(BasicInfoSection.name).contains(wanted.name, autoescape=True))
     if wanted.submitted_from is not None:
-        conditions.append(submitted_at >= datetime.combine(wanted.submitted_from, time(), BEIJING))
+        conditions.append(submitted_at >= datetime.combine(wanted.submitted_from, time(), CHINA_TZ))
     if wanted.submitted_to is not None:
-        end = datetime.combine(wanted.submitted_to + timedelta(days=1), time(), BEIJING)
+        end = datetime.combine(wanted.submitted_to + timedelta(days=1), time(), CHINA_TZ)
         conditions.append(submitted_at < end)
     base = (
         select(Registration, BasicInfoSection)

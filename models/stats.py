@@ -65,7 +65,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -77,8 +77,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.clock import CHINA_TZ
 from models.errors import ErrorCode, FieldProblem, ProblemsFound
-from models.history import TRANSITION_EFFECTS
 from models.reference import Department, Division, ReferenceData, load_reference_data
 from models.registration import (
     BasicInfoSection,
@@ -93,7 +93,6 @@ from models.registration import (
 )
 from models.review_reasons import REASON_NAMES, ReturnReason
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving since 1991
 MIN_GROUP = 5
 MAX_RANGE_YEARS = 5
 DEFAULT_RANGE_DAYS = 30
@@ -192,7 +191,7 @@ class Deltas:
 def china_day(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(CHINA).date()
+    return moment.astimezone(CHINA_TZ).date()
 
 
 def scopes_for(department: str | None, reference: ReferenceData) -> tuple[str, ...]:
@@ -420,7 +419,7 @@ async def _profile(session: AsyncSession, registration_id: str) -> Profile:
 async def record_stats(
     session: AsyncSession, registration: Registration, event: RegistrationEvent
 ) -> None:
-    """The ``TRANSITION_EFFECTS`` entry: move the registration's counts, count the event."""
+    """A transition effect (``models.history``): move the registration's counts, count the event."""
     reference = load_reference_data()
     to_status = Status(event.to_status)
     from_status = Status(event.from_status) if event.from_status is not None else None
@@ -492,10 +491,6 @@ async def record_stats(
         submitted_at=submitted_at,
     )
     await apply_deltas(session, deltas)
-
-
-if record_stats not in TRANSITION_EFFECTS:
-    TRANSITION_EFFECTS.append(record_stats)
 
 
 def _upsert_table(dialect: str, table: Table) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from settings import Settings
+from config.settings import Settings
 from storage.base import AttachmentStorage
 from storage.local import LocalDiskStorage
 from storage.s3 import S3Storage

@@ -75,7 +75,7 @@ frequency (the 1.1 keeps pictures just under the minimum out of the verdict).
 The threshold was chosen on a tuning set (about 450 pictures, other seeds) and the rates
 below were then measured on fresh pictures.
 
-Calibration (``python -m bench.bench_photo_check --calibrate``): synthetic head-and-shoulders
+Calibration (``python -m tools.bench.bench_photo_check --calibrate``): synthetic head-and-shoulders
 photos (fractal-textured face, hair strands, clothes, plain red/blue/white background with a
 lighting gradient, sensor noise 0-8, Gaussian blur 0-0.8 px, JPEG quality 70-95), measured
 held out (seed 7, 1211 pictures; "flat" = 10% texture, a smooth "studio" look; "soft" =

@@ -12,10 +12,10 @@ from typing import Any
 import asyncpg
 import httpx
 
-import migrate
-from gql.app import create_app
-from services import Services
-from settings import Settings
+import server.migrate as migrate
+from config.settings import Settings
+from server.app import create_app
+from services.container import Services
 
 
 class GraphQLFailure(AssertionError):

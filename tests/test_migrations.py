@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-import migrate
+import server.migrate as migrate
 from models.db import create_engine
 from models.tables import metadata
 

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from config.settings import Settings
 from models.errors import MESSAGES, ErrorCode
-from settings import Settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

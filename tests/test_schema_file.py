@@ -1,7 +1,7 @@
 """schema.graphql is the product's public contract: it must match the code."""
 
-from gql.export_schema import SCHEMA_PATH
 from gql.schema import export_sdl
+from tools.export_schema import SCHEMA_PATH
 
 
 def test_schema_graphql_is_current() -> None:

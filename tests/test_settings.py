@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from settings import Settings
+from config.settings import Settings
 
 SAFE = {
     "app_env": "production",

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import strawberry
 
-from auth.tokens import new_id
 from gql.attachments.types import AttachmentType
 from gql.context import Info
 from gql.errors import FieldError, field_errors, one_error
@@ -16,6 +15,7 @@ from models.attachments import AttachmentKind
 from models.db import utcnow
 from models.errors import ErrorCode, ProblemsFound
 from models.registration_data import is_record_id, load_registration
+from services.tokens import new_id
 from storage.uploads import confirm_upload, request_upload
 
 

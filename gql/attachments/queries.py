@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from documents.links import PROOF_KINDS, sign_template_link
 from gql.context import Info
 from gql.errors import FieldError, one_error
 from gql.permissions import APPLICANT
 from models.attachments import AttachmentKind
 from models.errors import ErrorCode
 from models.registration_data import load_registration
+from services.signed_links import PROOF_KINDS, sign_template_link
 
 LINK_SECONDS = 600
 

@@ -8,22 +8,11 @@ import strawberry
 import structlog
 from sqlmodel import select
 
-from auth.applicants import VerifiedPerson, sign_in_applicant
-from auth.principal import Principal, role_for_department
-from auth.sessions import (
-    IssuedTokens,
-    RefreshRejected,
-    open_session,
-    refresh_session,
-    resolve_principal,
-    revoke_session,
-)
-from auth.staff import staff_login
 from gql.auth.types import AuthPayload, LogoutPayload, StaffRole, load_viewer
 from gql.context import Info
 from gql.errors import FieldError, field_errors, one_error
 from gql.permissions import SIGNED_IN
-from identity.base import IdentityError, IdentityProvider, ProviderIdentity
+from integrations.identity.base import IdentityError, IdentityProvider, ProviderIdentity
 from models.accounts import LoginIdentity, SessionKind, StaffAccount, person_key
 from models.accounts import StaffRole as DomainStaffRole
 from models.contact import check_phone
@@ -31,6 +20,17 @@ from models.db import transaction, utcnow
 from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
 from models.id_numbers import check_id_number
 from models.normalize import normalize_text
+from services.applicants import VerifiedPerson, sign_in_applicant
+from services.principal import Principal, role_for_department
+from services.sessions import (
+    IssuedTokens,
+    RefreshRejected,
+    open_session,
+    refresh_session,
+    resolve_principal,
+    revoke_session,
+)
+from services.staff import staff_login
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,6 @@ from enum import Enum
 
 import strawberry
 
-from auth.principal import Principal
 from gql.errors import FieldError
 from gql.reference.types import Department, Option
 from models.accounts import LoginIdentity, Person, StaffAccount
@@ -15,6 +14,7 @@ from models.accounts import StaffRole as DomainStaffRole
 from models.db import SessionFactory
 from models.id_numbers import mask_id_number, mask_phone
 from models.reference import ReferenceData
+from services.principal import Principal
 
 strawberry.enum(DomainStaffRole, name="StaffRole")
 StaffRole = DomainStaffRole

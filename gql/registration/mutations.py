@@ -8,7 +8,6 @@ from datetime import datetime
 import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth.tokens import new_id
 from gql.context import Info
 from gql.errors import field_errors, one_error
 from gql.permissions import APPLICANT
@@ -22,12 +21,13 @@ from gql.registration.inputs import (
     WithdrawRegistrationInput,
 )
 from gql.registration.types import Registration, RegistrationPayload
+from integrations.unit_directory import LocalUnitDirectory
 from models import wizard
 from models.db import transaction, utcnow
 from models.errors import ErrorCode, ProblemsFound, RuleViolation
 from models.registration_data import RegistrationData, load_registration
 from models.unit_codes import check_unit_code
-from units.directory import LocalUnitDirectory
+from services.tokens import new_id
 
 Operation = Callable[[AsyncSession, datetime], Awaitable[wizard.EditResult | RegistrationData]]
 

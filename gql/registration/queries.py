@@ -8,12 +8,12 @@ from gql.context import Info
 from gql.errors import FieldError, one_error
 from gql.permissions import APPLICANT, SIGNED_IN
 from gql.registration.types import Registration
+from integrations.unit_directory import LookupOutcome as DomainLookupOutcome
+from integrations.unit_directory import lookup_unit
 from models import wizard
 from models.errors import RuleViolation
 from models.registration_data import load_registration, load_sections
 from models.unit_codes import check_unit_code
-from units.directory import LookupOutcome as DomainLookupOutcome
-from units.directory import lookup_unit
 
 strawberry.enum(
     DomainLookupOutcome,

@@ -8,7 +8,6 @@ from datetime import datetime
 import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth.principal import Principal
 from gql.context import Info
 from gql.errors import field_errors, one_error
 from gql.permissions import REVIEWER
@@ -20,11 +19,12 @@ from gql.review.types import (
     ReviewPayload,
     staff_actors,
 )
+from integrations.unit_directory import remember_unit
 from models import review
 from models.db import transaction, utcnow
 from models.errors import ErrorCode, ProblemsFound
 from models.registration_data import RegistrationData, load_registration
-from units.directory import remember_unit
+from services.principal import Principal
 
 Decide = Callable[
     [AsyncSession, Principal, datetime],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from exports.csv_export import export_link
 from gql.context import Info
 from gql.errors import field_errors
 from gql.permissions import STATISTICS
@@ -13,6 +12,7 @@ from gql.stats.types import RegistrationExport, RegistrationStats, RegistrationS
 from models import stats
 from models.db import utcnow
 from models.errors import ProblemsFound
+from services.csv_export import export_link
 
 
 @strawberry.type

@@ -3,7 +3,7 @@
 
 Both follow the same recipe, so nothing falls between the database and the live stream:
 
-1. subscribe to the broker channel first (``events.broker``: active once entered);
+1. subscribe to the broker channel first (``integrations.broker``: active once entered);
 2. replay from the database the events after the client's cursor ``after``;
 3. stream live messages, skipping cursors already sent; on a broker ``Gap`` (Redis
    reconnected, or this subscriber fell behind) replay from the database again.
@@ -32,10 +32,10 @@ import structlog
 from graphql import GraphQLError
 from sqlmodel import and_, col, func, or_, select
 
-from events.broker import Gap
 from gql.context import Context, Info
 from gql.permissions import APPLICANT, REVIEWER
 from gql.subscriptions.types import RegistrationEvent, ReviewQueueEvent
+from integrations.broker import Gap
 from models.db import SessionFactory
 from models.outbox import (
     QUEUE_KINDS,

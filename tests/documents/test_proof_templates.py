@@ -1,4 +1,4 @@
-"""documents.proof_templates: the printable employer proofs."""
+"""services.proof_templates: the printable employer proofs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from documents import PROOF_TITLES, render_employer_proof
+from services.proof_templates import PROOF_TITLES, render_employer_proof
 
 
 class Collector(HTMLParser):

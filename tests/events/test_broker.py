@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import pytest
 import redis.asyncio as redis_asyncio
 
-from events import (
+from integrations.broker import (
     GAP_CONNECTION,
     GAP_OVERFLOW,
     BrokerUnavailable,
@@ -24,9 +24,9 @@ from events import (
     EventBroker,
     Gap,
     InProcessBroker,
-    RedisBroker,
     Subscription,
 )
+from integrations.redis_broker import RedisBroker
 from tests.services import require_redis
 
 B = TypeVar("B", bound=EventBroker)

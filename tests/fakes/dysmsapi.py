@@ -1,6 +1,6 @@
 """A fake Aliyun Dysmsapi (``SendSms``) for tests, served over real HTTP on 127.0.0.1.
 
-It checks requests the way the gateway does, independently of ``sms.aliyun``:
+It checks requests the way the gateway does, independently of ``integrations.sms.aliyun``:
 
 * the RPC signature v2 is recomputed from the raw query string and form body (a ``+`` in
   place of ``%20`` is rejected); unknown key → ``InvalidAccessKeyId.NotFound`` (404);

@@ -83,8 +83,8 @@ async def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path) 
     settings = settings_for(url, tmp_path)
     import httpx
 
-    from gql.app import create_app
-    from services import Services
+    from server.app import create_app
+    from services.container import Services
 
     services = Services.build(settings)
     app = create_app(settings, services)
@@ -132,10 +132,10 @@ async def test_graphiql_is_served_in_development(api: Api) -> None:
 async def test_production_masks_faults_but_keeps_coded_errors(
     production_api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auth.staff import create_staff_account
     from gql.registration import queries
     from models.accounts import StaffRole
     from models.db import transaction
+    from services.staff import create_staff_account
 
     async with transaction(production_api.services.db) as db:
         await create_staff_account(

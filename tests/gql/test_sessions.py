@@ -8,8 +8,8 @@ from typing import Any
 
 import jwt
 
-from auth.tokens import issue_access_token
 from models.db import utcnow
+from services.tokens import issue_access_token
 from tests.api import Api, running_api, settings_for
 
 DEV_LOGIN = """

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-import cli
-from auth.staff import create_staff_account
+import server.cli as cli
 from models.accounts import StaffAccount, StaffRole, password_ok, username_ok
 from models.db import transaction
 from models.errors import ErrorCode, ProblemsFound
+from services.staff import create_staff_account
 from tests.api import Api, running_api, settings_for
 
 LOGIN = """mutation($u: String!, $p: String!) { staffLogin(input: {username: $u, password: $p}) {
@@ -147,7 +147,7 @@ def test_cli_creates_a_staff_account(
 ) -> None:
     import asyncio
 
-    import migrate
+    import server.migrate as migrate
 
     asyncio.run(migrate.upgrade(sqlite_url))
     monkeypatch.setenv("DATABASE_URL", sqlite_url)

@@ -359,7 +359,7 @@ async def test_steps_report_what_is_missing(api: Api) -> None:
 async def test_lookup_unit_from_the_directory(api: Api, tmp_path: Any) -> None:
     import io
 
-    from units.directory import import_units_csv
+    from integrations.unit_directory import import_units_csv
 
     report = await import_units_csv(
         api.services.db,
@@ -390,7 +390,7 @@ async def test_lookup_unit_from_the_directory(api: Api, tmp_path: Any) -> None:
 
 
 async def test_a_slow_registry_counts_as_unavailable() -> None:
-    from units.directory import LookupOutcome, lookup_unit
+    from integrations.unit_directory import LookupOutcome, lookup_unit
 
     class Slow:
         name = "slow"

@@ -20,7 +20,7 @@ import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from identity import (
+from integrations.identity import (
     AlipayClient,
     AlipayConfig,
     DisabledProvider,
@@ -29,8 +29,7 @@ from identity import (
     load_pem,
     require_verified,
 )
-from identity.alipay import (
-    BEIJING,
+from integrations.identity.alipay import (
     OAUTH_TOKEN,
     USER_INFO_SHARE,
     build_sign_content,
@@ -39,6 +38,7 @@ from identity.alipay import (
     rsa2_verify,
     top_level_raw_values,
 )
+from models.clock import CHINA_TZ
 from models.errors import ErrorCode
 from tests.fakes.alipay_gateway import (
     AlipayFault,
@@ -554,7 +554,7 @@ async def test_malformed_auth_code_is_refused_locally(
 def beijing_now(offset_s: float = 0) -> str:
     return (
         (datetime.now(UTC) + timedelta(seconds=offset_s))
-        .astimezone(BEIJING)
+        .astimezone(CHINA_TZ)
         .strftime("%Y-%m-%d %H:%M:%S")
     )
 

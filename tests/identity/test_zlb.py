@@ -13,8 +13,8 @@ import httpx
 import pytest
 import structlog
 
-from identity import IdentityError, ProviderIdentity, ZlbClient, ZlbConfig
-from identity.zlb import (
+from integrations.identity import IdentityError, ProviderIdentity, ZlbClient, ZlbConfig
+from integrations.identity.zlb import (
     irs_date,
     irs_headers,
     irs_signature,

@@ -26,9 +26,9 @@ import httpx
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gql.app import create_app
-from services import Services
-from settings import Settings
+from config.settings import Settings
+from server.app import create_app
+from services.container import Services
 from tests.api import Api, fresh_postgres_database
 from tests.fakes.dysmsapi import FakeDysmsapi, serve_fake_dysmsapi
 from tests.fakes.server import run_asgi_server
@@ -153,7 +153,7 @@ async def eventually(check: Callable[[], Any], within: float = 5.0, step: float 
 
 async def all_sent(services: Services) -> bool:
     """Every outbox row is SENT (nothing pending, in flight or dead)."""
-    from events.dispatcher import outbox_counts
+    from services.dispatcher import outbox_counts
 
     counts = await outbox_counts(services.db)
     return counts["SENT"] > 0 and sum(counts.values()) == counts["SENT"]
@@ -192,7 +192,7 @@ class LiveServer:
 @asynccontextmanager
 async def live_server(settings: Settings, **tweaks: Any) -> AsyncIterator[LiveServer]:
     """The app (migrated) on uvicorn in a thread; ``tweaks`` are set on the GraphQL view."""
-    import migrate
+    import server.migrate as migrate
 
     await migrate.upgrade(settings.database_url)
     services = Services.build(settings)
@@ -373,14 +373,14 @@ class Process:
 
 def uvicorn_worker(env: dict[str, str], log_dir: Path, name: str) -> Process:
     port = free_port()
-    args = [sys.executable, "-m", "uvicorn", "gql.app:create_app", "--factory"]
+    args = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
     args += ["--host", "127.0.0.1", "--port", str(port), "--ws", "websockets"]
     args += ["--no-access-log", "--log-level", "warning"]
     return Process(name, args, env | {"PORT": str(port)}, log_dir / f"{name}.log", port)
 
 
 def dispatch_worker(env: dict[str, str], log_dir: Path, name: str = "dispatcher") -> Process:
-    args = [sys.executable, "-m", "events.dispatch_worker"]
+    args = [sys.executable, "-m", "server.dispatch_worker"]
     return Process(name, args, env, log_dir / f"{name}.log")
 
 
@@ -427,7 +427,7 @@ class Cluster:
 @asynccontextmanager
 async def cluster(tmp_path: Path, workers: int = 2, **settings: str) -> AsyncIterator[Cluster]:
     """``workers`` uvicorn processes (``settings`` go to their environment)."""
-    import migrate
+    import server.migrate as migrate
 
     base = require_postgres()
     gateway = fake_gateway()

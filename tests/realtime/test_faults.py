@@ -16,7 +16,8 @@ import orjson
 import pytest
 from sqlmodel import col, select
 
-from events import Gap, RedisBroker
+from integrations.broker import Gap
+from integrations.redis_broker import RedisBroker
 from models.outbox import OutboxChannel, OutboxMessage, OutboxStatus
 from models.registration import RegistrationEvent
 from tests.api import Api, running_api, settings_for

@@ -16,21 +16,27 @@ import pytest
 from sqlmodel import col, select
 from structlog.testing import capture_logs
 
-from events.broker import BrokerUnavailable, InProcessBroker
-from events.dispatch_worker import status as worker_status
-from events.dispatcher import (
+from integrations.broker import BrokerUnavailable, InProcessBroker
+from integrations.sms.aliyun import (
+    AliyunSmsConfig,
+    AliyunSmsSender,
+    SendDetail,
+    SentLookup,
+    send_dates,
+)
+from integrations.sms.base import SmsMessage, SmsResult, approved_message
+from models.db import transaction, utcnow
+from models.history import record_transition
+from models.outbox import OutboxChannel, OutboxMessage, OutboxStatus
+from models.registration import Registration, RegistrationEvent, Status
+from server.dispatch_worker import status as worker_status
+from services.dispatcher import (
     DispatcherConfig,
     OutboxDispatcher,
     backoff_delay,
     outbox_counts,
     retry_dead,
 )
-from models.db import transaction, utcnow
-from models.history import record_transition
-from models.outbox import OutboxChannel, OutboxMessage, OutboxStatus
-from models.registration import Registration, RegistrationEvent, Status
-from sms.aliyun import AliyunSmsConfig, AliyunSmsSender, SendDetail, SentLookup, send_dates
-from sms.base import SmsMessage, SmsResult, approved_message
 from tests.api import Api, running_api, settings_for
 from tests.fakes.dysmsapi import FakeDysmsapi, serve_fake_dysmsapi
 from tests.realtime import eventually
@@ -268,7 +274,7 @@ async def test_broker_outage_backs_off_goes_dead_logs_and_can_be_requeued(
     assert len(dead) == 2 and {entry["log_level"] for entry in dead} == {"error"}
     assert all(PHONE not in str(entry) for entry in logs)
     assert (await outbox_counts(quiet_api.services.db))["DEAD"] == 2
-    # what an operator runs: python -m events.dispatch_worker status (exit 1 with DEAD rows)
+    # what an operator runs: python -m server.dispatch_worker status (exit 1 with DEAD rows)
     assert await worker_status(quiet_api.services.settings) == 1
     report = capsys.readouterr().out
     assert "DEAD=2" in report and report.count("DEAD id=") == 2
@@ -427,7 +433,7 @@ async def test_embedded_default_writes_the_sms_to_the_log(sqlite_url: str, tmp_p
                 ]
 
             await eventually(sms_sent)
-    [line] = [entry for entry in logs if entry["event"] == "sms.log_sender.sent"]
+    [line] = [entry for entry in logs if entry["event"] == "integrations.sms.log_sender.sent"]
     assert line["phone"] == "138****5678"
     assert line["text"].startswith("您提交的会计人员信息登记已审核通过")
     assert PHONE not in str(logs)

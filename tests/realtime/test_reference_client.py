@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from scripts.reference_client import Identity, MiniProgram
 from tests.realtime import QUEUE_EVENTS, Cluster, all_sent, eventually, graphql_ws
 from tests.review import approve, detail, return_, reviewer
+from tools.reference_client import Identity, MiniProgram
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

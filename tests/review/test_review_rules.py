@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from auth.principal import Principal
 from models import review, wizard
 from models.accounts import SessionKind, StaffAccount, StaffRole
 from models.attachments import Attachment
@@ -17,6 +16,7 @@ from models.db import transaction, utcnow
 from models.errors import ErrorCode, ProblemsFound
 from models.registration import Registration, Status, Submission, WorkUnitSection
 from models.review import QueueFilter, QueueOrder, ReturnItemInput
+from services.principal import Principal
 from tests.api import Api
 from tests.review import PROVINCE, SHANGCHENG, XIHU, reviewer, stored
 from tests.wizard import WORK_UNIT, fill_wizard, sign_in, submitted_registration

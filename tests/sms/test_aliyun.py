@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from sms import (
+from integrations.sms import (
     TEMPLATE_APPROVED,
     AliyunSmsConfig,
     AliyunSmsSender,
@@ -18,7 +18,7 @@ from sms import (
     returned_message,
     sms_dedupe_key,
 )
-from sms.aliyun import canonical_query, classify, percent_encode, sign_v2
+from integrations.sms.aliyun import canonical_query, classify, percent_encode, sign_v2
 from tests.fakes.dysmsapi import FakeDysmsapi, fake_signature, serve_fake_dysmsapi
 
 OFFICIAL_PARAMS = {

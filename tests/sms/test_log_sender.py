@@ -9,7 +9,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from sms import (
+from integrations.sms import (
     TEMPLATE_APPROVED,
     TEMPLATE_RETURNED,
     LogSmsSender,
@@ -19,7 +19,7 @@ from sms import (
     render_text,
     returned_message,
 )
-from sms.base import template_variables
+from integrations.sms.base import template_variables
 
 PHONE = "13812345678"
 

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
-import migrate
-from auth.principal import Principal
+import server.migrate as migrate
+from integrations.unit_directory import remember_unit
 from models import review, wizard
 from models.accounts import Person, SessionKind, StaffAccount, StaffRole
 from models.attachments import Attachment, AttachmentKind
@@ -44,7 +44,7 @@ from models.sections import (
 )
 from models.stats import StatsCounter, StatsDaily
 from models.unit_codes import org_code_check_char, uscc_check_char
-from units.directory import remember_unit
+from services.principal import Principal
 
 STATS_FIELDS = """
   errors { field code message }

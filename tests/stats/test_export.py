@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from exports import csv_export
-from exports.csv_export import EXPORT_PATH, read_grant
 from models.accounts import StaffAccount
 from models.db import transaction, utcnow
 from models.registration import WorkUnitSection
+from services import csv_export
+from services.csv_export import EXPORT_PATH, read_grant
 from tests.api import Api
 from tests.stats import staff
 from tests.wizard import RESIDENT, sign_in, submitted_registration

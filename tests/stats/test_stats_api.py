@@ -14,9 +14,9 @@ from tests.wizard import RESIDENT, sign_in, submitted_registration
 
 
 def _china_midnight() -> datetime:
-    from models.stats import CHINA
+    from models.clock import CHINA_TZ
 
-    local = utcnow().astimezone(CHINA)
+    local = utcnow().astimezone(CHINA_TZ)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 

@@ -1,0 +1,1 @@
+"""Configuration and logging: the ground every other package stands on."""

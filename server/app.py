@@ -1,0 +1,88 @@
+"""The Starlette application: /graphql (HTTP and graphql-transport-ws), health probes, uploads."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from config.logs import configure_logging
+from config.settings import Settings
+from gql.schema import build_schema
+from gql.view import GraphQLView
+from server.body_limit import BodyLimitMiddleware
+from services.container import Services
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+    settings = settings or Settings()
+    services = services or Services.build(settings)
+    schema = build_schema(
+        production=not settings.is_dev,
+        max_depth=settings.max_query_depth,
+        max_tokens=settings.max_query_tokens,
+        max_aliases=settings.max_query_aliases,
+    )
+    view = GraphQLView(
+        services,
+        schema=schema,
+        graphql_ide="graphiql" if settings.is_dev else None,
+        allow_queries_via_get=False,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=10),
+        max_subscriptions_per_connection=20,
+    )
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        checks = await services.readiness()
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *services.extra_routes(),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        configure_logging(settings.effective_log_format, settings.log_level)
+        await services.start()
+        gc.collect()
+        gc.freeze()  # start-up objects never need collecting again: shorter pauses later
+        try:
+            yield
+        finally:
+            await services.close()
+
+    middleware = [Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origins:
+        origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+            )
+        )
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.services = services
+    return app
