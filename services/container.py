@@ -13,7 +13,6 @@ import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.routing import BaseRoute
 
 from config.settings import Settings
 from integrations.broker import EventBroker, InProcessBroker
@@ -26,7 +25,6 @@ from models.attachments import Attachment
 from models.db import SessionFactory, create_engine, session_factory
 from models.reference import ReferenceData, load_reference_data
 from models.registration import Registration
-from services.csv_export import routes as export_routes
 from services.dispatcher import (
     WAKE_CHANNEL,
     DispatcherConfig,
@@ -37,12 +35,9 @@ from services.dispatcher import (
 )
 from services.principal import Principal
 from services.sessions import SessionConfig
-from services.signed_links import template_routes
 from services.staff import AddressLimiter, LoginPolicy
 from storage.base import AttachmentStorage
 from storage.factory import storage_from_settings
-from storage.local import LocalDiskStorage
-from storage.local_routes import local_storage_routes
 
 
 @dataclass
@@ -224,14 +219,6 @@ class Services:
         await self.close_realtime()
         await self.outbound_http.aclose()
         await self.engine.dispose()
-
-    def extra_routes(self) -> list[BaseRoute]:
-        """Routes that integrations serve (the local-storage upload endpoint)."""
-        routes: list[BaseRoute] = [*template_routes(self.template_secret, self.db, self.reference)]
-        routes += export_routes(self)
-        if isinstance(self.storage, LocalDiskStorage):
-            routes += local_storage_routes(self.storage)
-        return routes
 
     async def readiness(self) -> dict[str, bool]:
         checks = {"database": await self.database_ready(), "broker": self.broker.healthy()}

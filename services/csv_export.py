@@ -27,7 +27,7 @@ import io
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import structlog
@@ -56,9 +56,6 @@ from models.registration import (
     WorkUnitSection,
 )
 from services.principal import Principal
-
-if TYPE_CHECKING:
-    from services.container import Services
 
 log = structlog.get_logger(__name__)
 
@@ -342,9 +339,8 @@ async def csv_chunks(rows: AsyncIterator[list[str]], counter: list[int]) -> Asyn
 # -- the route --------------------------------------------------------------------------------
 
 
-def routes(services: Services) -> list[BaseRoute]:
-    """The routes to mount in the app (``Services.extra_routes``): the signed CSV download."""
-    secret = services.settings.secret_key.get_secret_value()
+def routes(secret: str, db: SessionFactory, reference: ReferenceData) -> list[BaseRoute]:
+    """The routes the app mounts: the signed CSV download."""
 
     async def download(request: Request) -> Response:
         now = utcnow()
@@ -352,14 +348,12 @@ def routes(services: Services) -> list[BaseRoute]:
         grant = read_grant(secret, params, now)
         if grant is None:
             return PlainTextResponse("下载链接无效或已过期，请重新导出。", status_code=403)
-        async with services.db() as db:
-            staff = await db.get(StaffAccount, grant.staff_id)
+        async with db() as session:
+            staff = await session.get(StaffAccount, grant.staff_id)
         if not still_allowed(staff, grant):
             return PlainTextResponse("没有导出此部门登记信息的权限。", status_code=403)
         counter = [0]
-        rows = export_rows(
-            services.db, services.reference, grant.department_code, masked=grant.masked
-        )
+        rows = export_rows(db, reference, grant.department_code, masked=grant.masked)
 
         async def body() -> AsyncIterator[str]:
             async for chunk in csv_chunks(rows, counter):
