@@ -21,8 +21,6 @@ the department and the row count.
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -44,6 +42,7 @@ from models.clock import CHINA_TZ
 from models.db import SessionFactory, utcnow
 from models.errors import ErrorCode, FieldProblem, ProblemsFound
 from models.id_numbers import mask_id_number, mask_phone
+from models.link_signing import link_key, link_signature, signature_holds
 from models.reference import Department, ReferenceData
 from models.registration import (
     BasicInfoSection,
@@ -109,10 +108,13 @@ class ExportGrant:
     staff_id: int
     expires: int  # unix seconds
 
-    def message(self) -> bytes:
-        return (
-            f"v1\n{self.department_code}\n{int(self.masked)}\n{self.staff_id}\n{self.expires}"
-        ).encode()
+    def claims(self) -> dict[str, str | int]:
+        return {
+            "department": self.department_code,
+            "masked": int(self.masked),
+            "staff": self.staff_id,
+            "expires": self.expires,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,24 +125,13 @@ class ExportLink:
     masked: bool
 
 
-def _key(secret: str) -> bytes:
-    return hmac.new(secret.encode(), b"exports/registrations/v1", hashlib.sha256).digest()
-
-
-def sign_grant(secret: str, grant: ExportGrant) -> str:
-    return hmac.new(_key(secret), grant.message(), hashlib.sha256).hexdigest()
-
-
 def grant_query(secret: str, grant: ExportGrant) -> str:
-    return urlencode(
-        {
-            "department": grant.department_code,
-            "masked": int(grant.masked),
-            "staff": grant.staff_id,
-            "expires": grant.expires,
-            "signature": sign_grant(secret, grant),
-        }
-    )
+    claims = grant.claims()
+    return urlencode({**claims, "signature": link_signature(_key(secret), claims)})
+
+
+def _key(secret: str) -> bytes:
+    return link_key(secret, "exports/registrations")
 
 
 def read_grant(secret: str, params: Mapping[str, str], now: datetime) -> ExportGrant | None:
@@ -157,7 +148,7 @@ def read_grant(secret: str, params: Mapping[str, str], now: datetime) -> ExportG
         return None
     if params["masked"] not in ("0", "1"):
         return None
-    if not hmac.compare_digest(signature.encode(), sign_grant(secret, grant).encode()):
+    if not signature_holds(_key(secret), grant.claims(), signature):
         return None
     if grant.expires <= int(now.timestamp()):
         return None
