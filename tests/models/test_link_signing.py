@@ -9,18 +9,29 @@ SECRET = b"a-test-secret-that-is-long-enough"
 
 def test_a_signed_link_holds_and_any_changed_claim_breaks_it() -> None:
     key = link_key(SECRET, "exports/registrations")
-    claims = {"department": "330102", "masked": 1, "staff": 7, "expires": 1_800_000_000}
+    claims: dict[str, str | int] = {
+        "department": "330102",
+        "masked": 1,
+        "staff": 7,
+        "expires": 1_800_000_000,
+    }
     signature = link_signature(key, claims)
     assert signature_holds(key, claims, signature)
     assert signature_holds(key, claims, signature.upper())  # hex compares case-insensitively
-    for name, other in [("department", "330106"), ("masked", 0), ("staff", 8), ("expires", 1)]:
+    changes: list[tuple[str, str | int]] = [
+        ("department", "330106"),
+        ("masked", 0),
+        ("staff", 8),
+        ("expires", 1),
+    ]
+    for name, other in changes:
         assert not signature_holds(key, {**claims, name: other}, signature)
     assert not signature_holds(key, {**claims, "extra": "1"}, signature)
     assert not signature_holds(key, claims, "é" * 64)
 
 
 def test_a_link_of_one_purpose_is_worthless_for_another() -> None:
-    claims = {"key": "attachments/x.jpg", "expires": 1_800_000_000}
+    claims: dict[str, str | int] = {"key": "attachments/x.jpg", "expires": 1_800_000_000}
     signature = link_signature(link_key(SECRET, "local-storage/get"), claims)
     assert not signature_holds(link_key(SECRET, "templates"), claims, signature)
     assert not signature_holds(
