@@ -8,12 +8,12 @@ import strawberry
 
 from gql.attachments.types import AttachmentType
 from gql.context import Info
-from gql.errors import FieldError, field_errors, one_error
+from gql.errors import FieldError, Refused, one_error, refused
 from gql.permissions import APPLICANT
 from gql.registration.types import Registration
 from models.attachments import AttachmentKind
 from models.db import utcnow
-from models.errors import ErrorCode, ProblemsFound
+from models.errors import ErrorCode
 from models.registration_data import is_record_id, load_registration
 from services.tokens import new_id
 from storage.uploads import confirm_upload, request_upload
@@ -86,8 +86,8 @@ class AttachmentMutation:
             return RequestAttachmentUploadPayload(
                 errors=one_error("registrationId", ErrorCode.NOT_FOUND)
             )
-        try:
-            requested = await request_upload(
+        requested = await refused(
+            request_upload(
                 info.context.db,
                 storage,
                 person_id=person_id,
@@ -99,8 +99,9 @@ class AttachmentMutation:
                 now=utcnow(),
                 expires_in_s=info.context.settings.upload_expires_seconds,
             )
-        except ProblemsFound as exc:
-            return RequestAttachmentUploadPayload(errors=field_errors(exc.problems))
+        )
+        if isinstance(requested, Refused):
+            return RequestAttachmentUploadPayload(errors=requested.errors)
         ticket = requested.ticket
         return RequestAttachmentUploadPayload(
             upload=UploadTicketType(
@@ -129,8 +130,8 @@ class AttachmentMutation:
             return ConfirmAttachmentUploadPayload(
                 errors=one_error("uploadId", ErrorCode.UPLOAD_NOT_FOUND)
             )
-        try:
-            confirmed = await confirm_upload(
+        confirmed = await refused(
+            confirm_upload(
                 info.context.db,
                 services.storage,
                 person_id=person_id,
@@ -138,10 +139,11 @@ class AttachmentMutation:
                 attachment_id=new_id(),
                 now=utcnow(),
             )
-        except ProblemsFound as exc:
+        )
+        if isinstance(confirmed, Refused):
             return ConfirmAttachmentUploadPayload(
                 registration=await _registration_of_upload(info, str(input.upload_id), person_id),
-                errors=field_errors(exc.problems),
+                errors=confirmed.errors,
             )
         await services.discard_files(confirmed.replaced_keys)
         return ConfirmAttachmentUploadPayload(

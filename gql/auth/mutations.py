@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from gql.auth.types import AuthPayload, LogoutPayload, StaffRole, load_viewer
 from gql.context import Info
-from gql.errors import FieldError, field_errors, one_error
+from gql.errors import Refused, one_error, refused, refused_now
 from gql.permissions import SIGNED_IN
 from integrations.identity.base import IdentityError, IdentityProvider, ProviderIdentity
 from models.accounts import LoginIdentity, SessionKind, StaffAccount, person_key
@@ -228,12 +228,14 @@ class AuthMutation:
         if not (settings.is_dev and settings.dev_login_enabled):
             return AuthPayload(errors=one_error("", ErrorCode.DEV_LOGIN_DISABLED))
         now = utcnow()
-        try:
-            if input.reviewer_department_code is not None or input.staff_role is not None:
-                return await _sign_in_staff(info, await _dev_staff(info, input))
-            person = _verified_person(input, now.date())
-        except ProblemsFound as exc:
-            return AuthPayload(errors=field_errors(exc.problems))
+        if input.reviewer_department_code is not None or input.staff_role is not None:
+            staff = await refused(_dev_staff(info, input))
+            if isinstance(staff, Refused):
+                return AuthPayload(errors=staff.errors)
+            return await _sign_in_staff(info, staff)
+        person = refused_now(lambda: _verified_person(input, now.date()))
+        if isinstance(person, Refused):
+            return AuthPayload(errors=person.errors)
         secret = info.context.services.person_secret
         subject = person_key(secret, person.id_type, person.id_number)
         return await _sign_in_applicant(info, "dev", subject, person)
@@ -256,20 +258,19 @@ class AuthMutation:
         if not await services.login_limiter.hit(info.context.client_address):
             return AuthPayload(errors=one_error("username", ErrorCode.TOO_MANY_ATTEMPTS))
         now = utcnow()
-        errors: list[FieldError] = []
         async with transaction(info.context.db) as db:
-            try:
-                staff = await staff_login(
+            # refused inside the transaction: failed attempts are still counted (committed)
+            staff = await refused(
+                staff_login(
                     db,
                     services.login_policy,
                     username=input.username[:40],
                     password=input.password[:200],
                     now=now,
                 )
-            except ProblemsFound as exc:  # failed attempts are still counted (committed)
-                errors = field_errors(exc.problems)
-        if errors:
-            return AuthPayload(errors=errors)
+            )
+        if isinstance(staff, Refused):
+            return AuthPayload(errors=staff.errors)
         return await _sign_in_staff(info, staff)
 
     @strawberry.mutation(description="New tokens for a refresh token; the old one stops working.")

@@ -9,7 +9,7 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gql.context import Info
-from gql.errors import field_errors, one_error
+from gql.errors import Refused, one_error, refused
 from gql.permissions import APPLICANT
 from gql.registration.inputs import (
     AcknowledgeNoticeInput,
@@ -24,7 +24,7 @@ from gql.registration.types import Registration, RegistrationPayload
 from integrations.unit_directory import LocalUnitDirectory
 from models import wizard
 from models.db import transaction, utcnow
-from models.errors import ErrorCode, ProblemsFound, RuleViolation
+from models.errors import ErrorCode, RuleViolation
 from models.registration_data import RegistrationData, load_registration
 from models.unit_codes import check_unit_code
 from services.tokens import new_id
@@ -54,14 +54,17 @@ async def run_edit(
     if registration_id is not None and len(registration_id) > MAX_ID:
         return RegistrationPayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
     now = utcnow()
-    try:
+
+    async def operate() -> wizard.EditResult | RegistrationData:
         async with transaction(info.context.db) as session:
-            result = await operation(session, now)
-    except ProblemsFound as exc:
+            return await operation(session, now)
+
+    result = await refused(operate())
+    if isinstance(result, Refused):
         current = (
             await _current(info, registration_id, principal.person_id) if registration_id else None
         )
-        return RegistrationPayload(registration=current, errors=field_errors(exc.problems))
+        return RegistrationPayload(registration=current, errors=result.errors)
     data = result.data if isinstance(result, wizard.EditResult) else result
     if isinstance(result, wizard.EditResult) and result.orphaned_keys:
         await info.context.services.discard_files(result.orphaned_keys)

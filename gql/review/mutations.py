@@ -9,7 +9,7 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gql.context import Info
-from gql.errors import field_errors, one_error
+from gql.errors import Refused, one_error, refused
 from gql.permissions import REVIEWER
 from gql.registration.types import Registration
 from gql.review.types import (
@@ -22,7 +22,7 @@ from gql.review.types import (
 from integrations.unit_directory import remember_unit
 from models import review
 from models.db import transaction, utcnow
-from models.errors import ErrorCode, ProblemsFound
+from models.errors import ErrorCode
 from models.registration_data import RegistrationData, load_registration
 from services.principal import Principal
 
@@ -50,14 +50,17 @@ async def run_review(info: Info, registration_id: str, decide: Decide) -> Review
     if len(registration_id) > MAX_ID:
         return ReviewPayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
     now = utcnow()
-    try:
+
+    async def operate() -> tuple[RegistrationData, review.DecisionRecord]:
         async with transaction(info.context.db) as session:
-            data, record = await decide(session, principal, now)
-    except ProblemsFound as exc:
+            return await decide(session, principal, now)
+
+    result = await refused(operate())
+    if isinstance(result, Refused):
         return ReviewPayload(
-            registration=await _current(info, principal, registration_id),
-            errors=field_errors(exc.problems),
+            registration=await _current(info, principal, registration_id), errors=result.errors
         )
+    data, record = result
     await info.context.services.after_commit(data.id)
     actors = await staff_actors(info, {record.decision.reviewer_id})
     return ReviewPayload(

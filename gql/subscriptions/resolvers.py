@@ -33,6 +33,7 @@ from graphql import GraphQLError
 from sqlmodel import and_, col, func, or_, select
 
 from gql.context import Context, Info
+from gql.errors import GraphQLErrorCode, extensions_for
 from gql.permissions import APPLICANT, REVIEWER
 from gql.subscriptions.types import RegistrationEvent, ReviewQueueEvent
 from integrations.broker import Gap
@@ -56,8 +57,8 @@ REPLAY_BATCH = 500
 _SENT_MEMORY = 10_000
 
 
-def _error(message: str, code: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
+def _error(message: str, code: GraphQLErrorCode) -> GraphQLError:
+    return GraphQLError(message, extensions=extensions_for(code))
 
 
 def parse_cursor(after: str | None) -> int | None:
@@ -65,7 +66,7 @@ def parse_cursor(after: str | None) -> int | None:
     if after is None or after == "":
         return None
     if not after.isdigit() or len(after) > 18:
-        raise _error("after 不是有效的游标。", "BAD_REQUEST")
+        raise _error("after 不是有效的游标。", GraphQLErrorCode.BAD_REQUEST)
     return int(after)
 
 
@@ -258,7 +259,7 @@ class RealtimeSubscription:
                     )
                 ).first()
         if owner is None or principal.person_id is None or owner != principal.person_id:
-            raise _error("无权查看此登记的进度。", "FORBIDDEN")
+            raise _error("无权查看此登记的进度。", GraphQLErrorCode.FORBIDDEN)
         return registration_stream(info.context, str(registration_id), cursor)
 
     @strawberry.subscription(
