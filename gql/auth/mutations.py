@@ -8,7 +8,8 @@ import strawberry
 import structlog
 from sqlmodel import select
 
-from gql.auth.types import AuthPayload, LogoutPayload, StaffRole, load_viewer
+from gql.auth.resolvers import load_viewer
+from gql.auth.types import AuthPayload, LogoutPayload, StaffRole
 from gql.context import Info
 from gql.errors import Refused, one_error, refused, refused_now
 from gql.permissions import SIGNED_IN

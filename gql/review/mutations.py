@@ -11,14 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gql.context import Info
 from gql.errors import Refused, one_error, refused
 from gql.permissions import REVIEWER
+from gql.registration.resolvers import staff_actors
+from gql.registration.staff_types import ReviewDecisionType
 from gql.registration.types import Registration
-from gql.review.types import (
-    ApproveRegistrationInput,
-    ReturnRegistrationInput,
-    ReviewDecisionType,
-    ReviewPayload,
-    staff_actors,
-)
+from gql.review.types import ApproveRegistrationInput, ReturnRegistrationInput, ReviewPayload
 from integrations.unit_directory import remember_unit
 from models import review
 from models.db import transaction, utcnow

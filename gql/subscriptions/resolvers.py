@@ -38,6 +38,7 @@ from gql.permissions import APPLICANT, REVIEWER
 from gql.subscriptions.types import RegistrationEvent, ReviewQueueEvent
 from integrations.broker import Gap
 from models.db import SessionFactory
+from models.events import registration_events
 from models.outbox import (
     QUEUE_KINDS,
     is_queue_event,
@@ -109,15 +110,7 @@ async def _registration_events_after(
     db: SessionFactory, registration_id: str, after: int
 ) -> list[EventRow]:
     async with db() as session:
-        rows = (
-            await session.exec(
-                select(EventRow)
-                .where(EventRow.registration_id == registration_id, col(EventRow.id) > after)
-                .order_by(col(EventRow.id))
-                .limit(REPLAY_BATCH)
-            )
-        ).all()
-    return list(rows)
+        return await registration_events(session, registration_id, after=after, limit=REPLAY_BATCH)
 
 
 async def _queue_events_after(
