@@ -14,7 +14,8 @@ from gql.registration.types import Registration
 from models.attachments import AttachmentKind
 from models.db import utcnow
 from models.errors import ErrorCode
-from models.registration_data import is_record_id, load_registration
+from models.limits import MAX_CONTENT_TYPE, MAX_ID_INPUT, is_record_id
+from models.registration_data import load_registration
 from services.tokens import new_id
 from storage.uploads import confirm_upload, request_upload
 
@@ -82,7 +83,7 @@ class AttachmentMutation:
             return RequestAttachmentUploadPayload(
                 errors=one_error("", ErrorCode.IDENTITY_NOT_VERIFIED)
             )
-        if len(input.registration_id) > 64:
+        if len(input.registration_id) > MAX_ID_INPUT:
             return RequestAttachmentUploadPayload(
                 errors=one_error("registrationId", ErrorCode.NOT_FOUND)
             )
@@ -93,7 +94,7 @@ class AttachmentMutation:
                 person_id=person_id,
                 registration_id=str(input.registration_id),
                 kind=input.kind,
-                content_type=input.content_type[:100],
+                content_type=input.content_type[:MAX_CONTENT_TYPE],
                 byte_size=input.byte_size,
                 upload_id=new_id(),
                 now=utcnow(),
@@ -126,7 +127,7 @@ class AttachmentMutation:
             return ConfirmAttachmentUploadPayload(
                 errors=one_error("", ErrorCode.IDENTITY_NOT_VERIFIED)
             )
-        if len(input.upload_id) > 64:
+        if len(input.upload_id) > MAX_ID_INPUT:
             return ConfirmAttachmentUploadPayload(
                 errors=one_error("uploadId", ErrorCode.UPLOAD_NOT_FOUND)
             )

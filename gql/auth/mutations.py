@@ -20,6 +20,13 @@ from models.contact import check_phone
 from models.db import transaction, utcnow
 from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
 from models.id_numbers import check_id_number
+from models.limits import (
+    MAX_DEV_LOGIN_NAME,
+    MAX_PASSWORD_INPUT,
+    MAX_PROVIDER_CREDENTIAL,
+    MAX_REFRESH_TOKEN_INPUT,
+    MAX_USERNAME_INPUT,
+)
 from models.normalize import normalize_text
 from services.applicants import VerifiedPerson, sign_in_applicant
 from services.principal import Principal, role_for_department
@@ -72,7 +79,7 @@ def _verified_person(data: DevLoginInput, today: date) -> VerifiedPerson:
     name = normalize_text(data.name)
     if not name:
         problems.append(FieldProblem("name", ErrorCode.REQUIRED))
-    elif len(name) > 50:
+    elif len(name) > MAX_DEV_LOGIN_NAME:
         problems.append(FieldProblem("name", ErrorCode.TOO_LONG))
     id_number = ""
     id_type = data.id_type or "01"
@@ -210,7 +217,7 @@ def _trusted_person(identity: ProviderIdentity, today: date) -> VerifiedPerson |
 async def _provider_login(
     info: Info, provider: IdentityProvider, field: str, credential: str
 ) -> AuthPayload:
-    if not credential.strip() or len(credential) > 512:
+    if not credential.strip() or len(credential) > MAX_PROVIDER_CREDENTIAL:
         return AuthPayload(errors=one_error(field, ErrorCode.PROVIDER_REJECTED))
     try:
         identity = await provider.authenticate(credential.strip())
@@ -265,8 +272,8 @@ class AuthMutation:
                 staff_login(
                     db,
                     services.login_policy,
-                    username=input.username[:40],
-                    password=input.password[:200],
+                    username=input.username[:MAX_USERNAME_INPUT],
+                    password=input.password[:MAX_PASSWORD_INPUT],
                     now=now,
                 )
             )
@@ -280,7 +287,10 @@ class AuthMutation:
         try:
             async with transaction(info.context.db) as db:
                 tokens = await refresh_session(
-                    db, info.context.session_config, refresh_token[:200], now=now
+                    db,
+                    info.context.session_config,
+                    refresh_token[:MAX_REFRESH_TOKEN_INPUT],
+                    now=now,
                 )
                 principal = await resolve_principal(db, tokens.session_id, now=now)
         except RefreshRejected:

@@ -25,18 +25,17 @@ from integrations.unit_directory import LocalUnitDirectory
 from models import wizard
 from models.db import transaction, utcnow
 from models.errors import ErrorCode, RuleViolation
+from models.limits import MAX_CREDIT_CODE_INPUT, MAX_ID_INPUT, MAX_IDEMPOTENCY_KEY
 from models.registration_data import RegistrationData, load_registration
 from models.unit_codes import check_unit_code
 from services.tokens import new_id
 
 Operation = Callable[[AsyncSession, datetime], Awaitable[wizard.EditResult | RegistrationData]]
 
-MAX_ID = 64
-
 
 async def _current(info: Info, registration_id: str, person_id: int) -> Registration | None:
     async with info.context.db() as db:
-        data = await load_registration(db, registration_id[:MAX_ID])
+        data = await load_registration(db, registration_id[:MAX_ID_INPUT])
     if data is None or data.registration.person_id != person_id:
         return None
     return Registration.of(data, info.context.reference)
@@ -51,7 +50,7 @@ async def run_edit(
     assert principal is not None
     if principal.person_id is None:
         return RegistrationPayload(errors=one_error("", ErrorCode.IDENTITY_NOT_VERIFIED))
-    if registration_id is not None and len(registration_id) > MAX_ID:
+    if registration_id is not None and len(registration_id) > MAX_ID_INPUT:
         return RegistrationPayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
     now = utcnow()
 
@@ -133,7 +132,7 @@ class RegistrationMutation:
         directory_name = None
         if input.work_unit is not None and input.work_unit.credit_code:
             try:
-                code = check_unit_code(input.work_unit.credit_code[:40]).code
+                code = check_unit_code(input.work_unit.credit_code[:MAX_CREDIT_CODE_INPUT]).code
             except RuleViolation:
                 code = None
             if code:
@@ -197,7 +196,7 @@ class RegistrationMutation:
         self, info: Info, input: SubmitRegistrationInput
     ) -> RegistrationPayload:
         key = input.idempotency_key
-        if key is not None and not (1 <= len(key) <= 64 and key.isprintable()):
+        if key is not None and not (1 <= len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()):
             return RegistrationPayload(errors=one_error("idempotencyKey", ErrorCode.INVALID_FORMAT))
         return await run_edit(
             info,

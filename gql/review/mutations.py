@@ -19,6 +19,7 @@ from integrations.unit_directory import remember_unit
 from models import review
 from models.db import transaction, utcnow
 from models.errors import ErrorCode
+from models.limits import MAX_FIELD_PATH, MAX_ID_INPUT, MAX_LIST_ITEMS
 from models.registration_data import RegistrationData, load_registration
 from services.principal import Principal
 
@@ -26,8 +27,6 @@ Decide = Callable[
     [AsyncSession, Principal, datetime],
     Awaitable[tuple[RegistrationData, review.DecisionRecord]],
 ]
-
-MAX_ID = 64
 
 
 async def _current(info: Info, principal: Principal, registration_id: str) -> Registration | None:
@@ -43,7 +42,7 @@ async def run_review(info: Info, registration_id: str, decide: Decide) -> Review
     errors and, for a registration this reviewer may see, the registration as it stands."""
     principal = info.context.principal
     assert principal is not None
-    if len(registration_id) > MAX_ID:
+    if len(registration_id) > MAX_ID_INPUT:
         return ReviewPayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
     now = utcnow()
 
@@ -84,7 +83,7 @@ class ReviewMutation:
                 registration_id=input.registration_id,
                 expected_version=input.expected_version,
                 comment=input.comment,
-                checked_fields=[c[:200] for c in input.checked_fields[:100]],
+                checked_fields=[c[:MAX_FIELD_PATH] for c in input.checked_fields[:MAX_LIST_ITEMS]],
                 remember_unit=remember_unit,
                 now=now,
             ),
@@ -105,7 +104,7 @@ class ReviewMutation:
                 principal,
                 registration_id=input.registration_id,
                 expected_version=input.expected_version,
-                items=[item.domain() for item in input.items[:100]],
+                items=[item.domain() for item in input.items[:MAX_LIST_ITEMS]],
                 comment=input.comment,
                 now=now,
             ),

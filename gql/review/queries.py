@@ -10,6 +10,7 @@ from gql.permissions import REVIEWER, SIGNED_IN
 from gql.reference.types import Option
 from gql.review.types import RegistrationConnection, RegistrationQueueFilter
 from models import review
+from models.limits import MAX_CURSOR_INPUT
 from models.review_reasons import REASON_NAMES
 
 
@@ -39,7 +40,7 @@ class ReviewQuery:
                     department_code=principal.effective_department,
                     queue_filter=wanted,
                     first=review.DEFAULT_PAGE if first is None else first,
-                    after=after[:200] if after else None,
+                    after=after[:MAX_CURSOR_INPUT] if after else None,
                 )
 
         page = await refused(queue())

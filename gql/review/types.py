@@ -16,6 +16,12 @@ from gql.registration.staff_types import ReviewDecisionType
 from gql.registration.types import Registration
 from models import review
 from models.id_numbers import mask_id_number, mask_phone
+from models.limits import (
+    MAX_DIVISION_CODE_INPUT,
+    MAX_FIELD_PATH,
+    MAX_NAME_SEARCH,
+    MAX_REASON_CODE,
+)
 from models.reference import ReferenceData
 
 strawberry.enum(
@@ -37,7 +43,9 @@ class ReturnItemInput:
     note: str | None = strawberry.field(default=None, description="Required for OTHER")
 
     def domain(self) -> review.ReturnItemInput:
-        return review.ReturnItemInput(self.field[:200], self.reason_code[:64], self.note)
+        return review.ReturnItemInput(
+            self.field[:MAX_FIELD_PATH], self.reason_code[:MAX_REASON_CODE], self.note
+        )
 
 
 @strawberry.input(description="退回修改: only the named fields and attachments reopen.")
@@ -83,9 +91,11 @@ class RegistrationQueueFilter:
             statuses=tuple(self.status or ()),
             submitted_from=self.submitted_from,
             submitted_to=self.submitted_to,
-            city_code=self.city_code[:12] if self.city_code else None,
-            district_code=self.district_code[:12] if self.district_code else None,
-            name=self.name[:100] if self.name else None,
+            city_code=self.city_code[:MAX_DIVISION_CODE_INPUT] if self.city_code else None,
+            district_code=self.district_code[:MAX_DIVISION_CODE_INPUT]
+            if self.district_code
+            else None,
+            name=self.name[:MAX_NAME_SEARCH] if self.name else None,
             order=self.order,
         )
 

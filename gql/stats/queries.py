@@ -11,6 +11,7 @@ from gql.reference.types import Department
 from gql.stats.types import RegistrationExport, RegistrationStats, RegistrationStatsFilter
 from models import stats
 from models.db import utcnow
+from models.limits import MAX_DEPARTMENT_CODE_INPUT
 from services.csv_export import export_link
 
 
@@ -66,7 +67,9 @@ class StatsQuery:
                 base_url=settings.base_url,
                 reference=info.context.reference,
                 principal=principal,
-                department_code=department_code[:20] if department_code else None,
+                department_code=department_code[:MAX_DEPARTMENT_CODE_INPUT]
+                if department_code
+                else None,
                 now=utcnow(),
             )
         )

@@ -39,6 +39,7 @@ from gql.subscriptions.types import RegistrationEvent, ReviewQueueEvent
 from integrations.broker import Gap
 from models.db import SessionFactory
 from models.events import registration_events
+from models.limits import MAX_EVENT_CURSOR_DIGITS, is_record_id
 from models.outbox import (
     QUEUE_KINDS,
     is_queue_event,
@@ -49,11 +50,9 @@ from models.outbox import (
 from models.reference import PROVINCE_CODE
 from models.registration import Registration, Status
 from models.registration import RegistrationEvent as EventRow
-from models.registration_data import is_record_id
 
 _log = structlog.get_logger("gql.subscriptions")
 
-MAX_ID = 64
 REPLAY_BATCH = 500
 _SENT_MEMORY = 10_000
 
@@ -66,7 +65,7 @@ def parse_cursor(after: str | None) -> int | None:
     """``after`` as an event id; a GraphQL error (BAD_REQUEST) when it is not one."""
     if after is None or after == "":
         return None
-    if not after.isdigit() or len(after) > 18:
+    if not after.isdigit() or len(after) > MAX_EVENT_CURSOR_DIGITS:
         raise _error("after 不是有效的游标。", GraphQLErrorCode.BAD_REQUEST)
     return int(after)
 
