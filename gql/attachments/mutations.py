@@ -78,8 +78,7 @@ class AttachmentMutation:
         self, info: Info, input: RequestAttachmentUploadInput
     ) -> RequestAttachmentUploadPayload:
         person_id = _person_id(info)
-        storage = info.context.services.storage
-        if person_id is None or storage is None:
+        if person_id is None:
             return RequestAttachmentUploadPayload(
                 errors=one_error("", ErrorCode.IDENTITY_NOT_VERIFIED)
             )
@@ -90,7 +89,7 @@ class AttachmentMutation:
         requested = await refused(
             request_upload(
                 info.context.db,
-                storage,
+                info.context.services.storage,
                 person_id=person_id,
                 registration_id=str(input.registration_id),
                 kind=input.kind,
@@ -123,7 +122,7 @@ class AttachmentMutation:
     ) -> ConfirmAttachmentUploadPayload:
         person_id = _person_id(info)
         services = info.context.services
-        if person_id is None or services.storage is None:
+        if person_id is None:
             return ConfirmAttachmentUploadPayload(
                 errors=one_error("", ErrorCode.IDENTITY_NOT_VERIFIED)
             )
