@@ -52,12 +52,12 @@ class Services:
     outbound_http: httpx.AsyncClient
     alipay: IdentityProvider
     zlb: IdentityProvider
+    storage: AttachmentStorage  # always there: local disk unless STORAGE_BACKEND=s3
     cache: dict[str, Any] = field(default_factory=dict)
     broker: EventBroker = field(default_factory=InProcessBroker)
     sms_sender: SmsSender = field(default_factory=LogSmsSender)
     dispatcher: OutboxDispatcher | None = None
     _wake_tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    storage: AttachmentStorage | None = None
     _sweeper: asyncio.Task[None] | None = None
 
     @classmethod
@@ -109,8 +109,6 @@ class Services:
         await self.start_realtime()
 
     async def start_storage(self) -> None:
-        if self.storage is None:
-            return
         await self.storage.start()
         self._sweeper = asyncio.create_task(self._sweep_uploads_forever())
 
@@ -119,7 +117,6 @@ class Services:
         from models.db import utcnow
         from storage.uploads import sweep_expired_uploads
 
-        assert self.storage is not None
         while True:
             try:
                 await sweep_expired_uploads(self.db, self.storage, utcnow())
@@ -129,8 +126,6 @@ class Services:
 
     async def discard_files(self, keys: list[str]) -> None:
         """Delete files that no longer belong to any registration (after the commit)."""
-        if self.storage is None:
-            return
         for key in keys:
             try:
                 await self.storage.delete(key)
@@ -198,8 +193,6 @@ class Services:
 
     async def attachment_links(self, attachment: Attachment) -> tuple[str | None, str | None]:
         """Short-lived signed URLs of an attachment's file and thumbnail."""
-        if self.storage is None:
-            return None, None
         url = await self.storage.presign_download(attachment.storage_key, expires_in_s=300)
         preview = (
             await self.storage.presign_download(attachment.thumbnail_key, expires_in_s=300)
@@ -214,16 +207,14 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
-        if self.storage is not None:
-            await self.storage.close()
+        await self.storage.close()
         await self.close_realtime()
         await self.outbound_http.aclose()
         await self.engine.dispose()
 
     async def readiness(self) -> dict[str, bool]:
         checks = {"database": await self.database_ready(), "broker": self.broker.healthy()}
-        if self.storage is not None:
-            checks["storage"] = await self.storage.ping()
+        checks["storage"] = await self.storage.ping()
         return checks
 
     async def database_ready(self) -> bool:

@@ -12,6 +12,7 @@ from gql.errors import FieldError, one_error
 from gql.permissions import APPLICANT
 from models.attachments import AttachmentKind
 from models.errors import ErrorCode
+from models.limits import MAX_ID_INPUT
 from models.registration_data import load_registration
 from services.signed_links import PROOF_KINDS, template_link
 
@@ -38,7 +39,7 @@ class AttachmentQuery:
             return TemplateLink(errors=one_error("kind", ErrorCode.NOT_ALLOWED))
         principal = info.context.principal
         async with info.context.db() as db:
-            data = await load_registration(db, str(registration_id)[:64])
+            data = await load_registration(db, str(registration_id)[:MAX_ID_INPUT])
         if data is None or principal is None or data.registration.person_id != principal.person_id:
             return TemplateLink(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
         expires = int(time.time()) + LINK_SECONDS
