@@ -15,12 +15,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config.settings import Settings
+from integrations import broker_factory, unit_directory
 from integrations.broker import EventBroker, InProcessBroker
+from integrations.identity import providers as identity_providers
 from integrations.identity.base import IdentityProvider
-from integrations.identity.providers import alipay_provider, zlb_provider
+from integrations.sms import factory as sms_factory
 from integrations.sms.base import SmsSender
 from integrations.sms.log_sender import LogSmsSender
-from integrations.unit_directory import LocalUnitDirectory, UnitRegistry
+from integrations.unit_directory import UnitRegistry
 from models.attachments import Attachment
 from models.db import SessionFactory, create_engine, session_factory
 from models.reference import ReferenceData, load_reference_data
@@ -29,15 +31,12 @@ from services.dispatcher import (
     WAKE_CHANNEL,
     DispatcherConfig,
     OutboxDispatcher,
-    broker_from_settings,
-    close_sms_sender,
-    sms_sender_from_settings,
 )
 from services.principal import Principal
 from services.sessions import SessionConfig
 from services.staff import AddressLimiter, LoginPolicy
+from storage import factory as storage_factory
 from storage.base import AttachmentStorage
-from storage.factory import storage_from_settings
 
 
 @dataclass
@@ -53,6 +52,7 @@ class Services:
     alipay: IdentityProvider
     zlb: IdentityProvider
     storage: AttachmentStorage  # always there: local disk unless STORAGE_BACKEND=s3
+    unit_registries: list[UnitRegistry]
     cache: dict[str, Any] = field(default_factory=dict)
     broker: EventBroker = field(default_factory=InProcessBroker)
     sms_sender: SmsSender = field(default_factory=LogSmsSender)
@@ -66,11 +66,13 @@ class Services:
         outbound_http = httpx.AsyncClient(
             timeout=httpx.Timeout(5.0), limits=httpx.Limits(max_connections=50)
         )
+        db = session_factory(engine)
+        identities = identity_providers.from_settings(settings, outbound_http)
         return cls(
             settings=settings,
             reference=load_reference_data(),
             engine=engine,
-            db=session_factory(engine),
+            db=db,
             session_config=SessionConfig(
                 secret=settings.secret_key.get_secret_value(),
                 access_lifetime=timedelta(minutes=settings.access_token_minutes),
@@ -83,11 +85,12 @@ class Services:
             ),
             login_limiter=AddressLimiter(settings.staff_login_per_ip, settings.redis_url),
             outbound_http=outbound_http,
-            alipay=alipay_provider(settings, outbound_http),
-            zlb=zlb_provider(settings, outbound_http),
-            broker=broker_from_settings(settings),
-            sms_sender=sms_sender_from_settings(settings),
-            storage=storage_from_settings(settings),
+            alipay=identities.alipay,
+            zlb=identities.zlb,
+            broker=broker_factory.from_settings(settings),
+            sms_sender=sms_factory.from_settings(settings),
+            storage=storage_factory.from_settings(settings),
+            unit_registries=unit_directory.from_settings(settings, db),
         )
 
     @property
@@ -99,10 +102,6 @@ class Services:
         return hashlib.sha256(
             b"templates:" + self.settings.secret_key.get_secret_value().encode()
         ).digest()
-
-    @property
-    def unit_registries(self) -> list[UnitRegistry]:
-        return [LocalUnitDirectory(self.db)]
 
     async def start(self) -> None:
         await self.start_storage()
@@ -171,8 +170,8 @@ class Services:
             self.dispatcher = None
         for task in list(self._wake_tasks):
             task.cancel()
-        await self.broker.close()
-        await close_sms_sender(self.sms_sender)
+        await self.broker.aclose()
+        await self.sms_sender.aclose()
 
     async def record_staff_read(self, principal: Principal, registration: Registration) -> None:
         """Record that a staff member read a registration's personal data (own transaction)."""
@@ -207,7 +206,7 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
-        await self.storage.close()
+        await self.storage.aclose()
         await self.close_realtime()
         await self.outbound_http.aclose()
         await self.engine.dispose()

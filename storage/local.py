@@ -134,7 +134,7 @@ class LocalDiskStorage:
     async def start(self) -> None:
         await anyio.to_thread.run_sync(self._make_dirs)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         return None
 
     async def __aenter__(self) -> LocalDiskStorage:
@@ -142,7 +142,7 @@ class LocalDiskStorage:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        await self.aclose()
 
     def _make_dirs(self) -> None:
         self._objects.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from gql.registration.inputs import (
     WithdrawRegistrationInput,
 )
 from gql.registration.types import Registration, RegistrationPayload
-from integrations.unit_directory import LocalUnitDirectory
+from integrations.unit_directory import LookupOutcome, lookup_unit
 from models import wizard
 from models.db import transaction, utcnow
 from models.errors import ErrorCode, RuleViolation
@@ -136,7 +136,8 @@ class RegistrationMutation:
             except RuleViolation:
                 code = None
             if code:
-                directory_name = await LocalUnitDirectory(info.context.db).find(code)
+                found = await lookup_unit(info.context.services.unit_registries, code)
+                directory_name = found.unit_name if found.outcome is LookupOutcome.FOUND else None
         return await run_edit(
             info,
             input.registration_id,
