@@ -20,7 +20,9 @@ from models.stats import rebuild_aggregates
 from tools.seed.database import SqlAlchemyWriter, max_ids, seed_reviewers
 from tools.seed.postgres import PostgresGenerator
 from tools.seed.synth import Synth
-from tools.seed.tables import CHUNK, Rows
+from tools.seed.tables import Rows
+
+CHUNK = 20_000  # registrations made and written at a time (Python path)
 
 
 @dataclass(frozen=True, slots=True)

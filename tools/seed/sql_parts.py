@@ -41,7 +41,7 @@ def uniform_pick(array: str) -> str:
 
 
 def hours_sql(median: float, sigma: float) -> str:
-    """SQL: a log-normal number of hours (capped at 120 days), as Synth.later draws them."""
+    """SQL: a log-normal number of hours (capped at 120 days), as :meth:`tools.seed.timeline.Clock.later` draws them."""
     normal = "sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())"
     return f"least({median} * exp({sigma} * {normal}), 2880)"
 

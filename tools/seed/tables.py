@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-CHUNK = 20_000
-
 COLUMNS: dict[str, tuple[str, ...]] = {
     "person": (
         "id",
