@@ -13,9 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.reference import Department, Division, ReferenceData
-from models.registration import (
-    Status,
-)
+from models.registration import Status
 from models.review_reasons import REASON_NAMES, ReturnReason
 from models.stats.privacy import Cell, protect, protect_one, rate
 from models.stats.request import StatsRequest, StatsScope

@@ -12,9 +12,7 @@ from typing import Any
 
 from models.clock import CHINA_TZ
 from models.reference import ReferenceData
-from models.registration import (
-    Status,
-)
+from models.registration import Status
 from models.stats.tables import (
     COUNTED_STATUSES,
     DECISIONS,

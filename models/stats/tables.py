@@ -11,9 +11,7 @@ from enum import StrEnum
 from sqlalchemy import Table
 from sqlmodel import Field, SQLModel
 
-from models.registration import (
-    Status,
-)
+from models.registration import Status
 
 MIN_GROUP = 5
 MAX_RANGE_YEARS = 5
