@@ -1,4 +1,4 @@
-"""registrationStats and the export link. Thin: models/stats.py and exports/ decide."""
+"""registrationStats and the export link. Thin: models/stats/ and services/csv_export.py decide."""
 
 from __future__ import annotations
 
