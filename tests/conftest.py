@@ -22,6 +22,25 @@ from tests.databases import (
 from tests.services import require_postgres
 
 
+# Tests that share one costly session- or module-scoped server run on one xdist worker
+# (``--dist loadgroup``) instead of each worker starting its own.
+SHARED_SERVERS = {"workers": "uvicorn-cluster", "moto_s3_endpoint": "moto-s3"}
+# Fixtures whose "postgres" parameter needs the PostgreSQL server (``-m "not postgres"``).
+POSTGRES_PARAMETERS = ("database_url", "empty_database_url")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for fixture, group in SHARED_SERVERS.items():
+            if fixture in names:
+                item.add_marker(pytest.mark.xdist_group(group))
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if "postgres_url" in names or any(params.get(p) == "postgres" for p in POSTGRES_PARAMETERS):
+            item.add_marker(pytest.mark.postgres)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     drop_templates()
 
