@@ -21,6 +21,7 @@ from tests.databases import (
 )
 from tests.services import require_postgres
 
+pytest_plugins = ["tests.xdist_groups"]
 
 # Tests that share one costly session- or module-scoped server run on one xdist worker
 # (``--dist loadgroup``) instead of each worker starting its own.
@@ -29,6 +30,7 @@ SHARED_SERVERS = {"workers": "uvicorn-cluster", "moto_s3_endpoint": "moto-s3"}
 POSTGRES_PARAMETERS = ("database_url", "empty_database_url")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
