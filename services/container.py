@@ -36,6 +36,7 @@ from services.dispatcher import (
     sms_sender_from_settings,
 )
 from services.principal import Principal
+from services.revocations import Revocations
 from services.sessions import SessionConfig
 from services.signed_links import template_routes
 from services.staff import AddressLimiter, LoginPolicy
@@ -64,6 +65,7 @@ class Services:
     _wake_tasks: set[asyncio.Task[None]] = field(default_factory=set)
     storage: AttachmentStorage | None = None
     _sweeper: asyncio.Task[None] | None = None
+    _revocations: Revocations | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -104,6 +106,13 @@ class Services:
         return hashlib.sha256(
             b"templates:" + self.settings.secret_key.get_secret_value().encode()
         ).digest()
+
+    @property
+    def revocations(self) -> Revocations:
+        """Session revocations over the broker (``services.revocations``)."""
+        if self._revocations is None:
+            self._revocations = Revocations(self.broker)
+        return self._revocations
 
     @property
     def unit_registries(self) -> list[UnitRegistry]:
@@ -159,6 +168,7 @@ class Services:
     async def start_realtime(self) -> None:
         """Start the event broker and, with DISPATCHER_IN_PROCESS, the outbox dispatcher."""
         await self.broker.start()
+        await self.revocations.start()
         if not self.settings.dispatcher_in_process and isinstance(self.broker, InProcessBroker):
             structlog.get_logger("services").warning(
                 "services.dispatcher_unreachable",
@@ -181,6 +191,7 @@ class Services:
             self.dispatcher = None
         for task in list(self._wake_tasks):
             task.cancel()
+        await self.revocations.close()
         await self.broker.close()
         await close_sms_sender(self.sms_sender)
 

@@ -99,6 +99,30 @@ async def revoke_session(db: AsyncSession, session_id: str, *, now: datetime) ->
         await db.flush()
 
 
+async def deactivate_staff(db: AsyncSession, username: str, *, now: datetime) -> list[str] | None:
+    """Switch a staff account off and revoke its live sessions; their ids (None: no such
+    account). The caller commits, then announces the ids (``services.revocations``)."""
+    staff = (await db.exec(select(StaffAccount).where(StaffAccount.username == username))).first()
+    if staff is None:
+        return None
+    staff.active = False
+    db.add(staff)
+    rows = (
+        await db.exec(
+            select(AuthSession).where(
+                AuthSession.staff_account_id == staff.id,
+                AuthSession.revoked_at == None,  # noqa: E711 - SQL IS NULL
+                AuthSession.expires_at > now,
+            )
+        )
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+        db.add(row)
+    await db.flush()
+    return [row.id for row in rows]
+
+
 async def resolve_principal(
     db: AsyncSession, session_id: str, *, now: datetime
 ) -> Principal | None:

@@ -295,4 +295,6 @@ class AuthMutation:
         assert principal is not None
         async with transaction(info.context.db) as db:
             await revoke_session(db, principal.session_id, now=utcnow())
+        # committed: every worker closes this session's sockets (services.revocations)
+        await info.context.services.revocations.announce([principal.session_id])
         return LogoutPayload(ok=True)

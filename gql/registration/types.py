@@ -356,18 +356,17 @@ class Registration:
 
         return [await AttachmentType.of(a, info) for a in self.data.attachments]
 
-    @strawberry.field(description="Status changes and review results, oldest first")
-    async def history(self, info: strawberry.Info) -> list[RegistrationEvent]:
-        from sqlmodel import col, select
+    @strawberry.field(
+        description="Status changes and review results, oldest first. With `after` (a "
+        "`cursor` received before), only the events after it: the same events, with the same "
+        "cursors, as the `registrationEvents` subscription; a client without WebSocket polls this."
+    )
+    async def history(
+        self, info: strawberry.Info, after: str | None = None
+    ) -> list[RegistrationEvent]:
+        from gql.registration.events import all_events_after, parse_cursor
 
-        async with info.context.db() as db:
-            rows = (
-                await db.exec(
-                    select(EventRow)
-                    .where(EventRow.registration_id == self.data.id)
-                    .order_by(col(EventRow.id))
-                )
-            ).all()
+        rows = await all_events_after(info.context.db, self.data.id, parse_cursor(after))
         return [RegistrationEvent.of(row, self.reference) for row in rows]
 
     # -- staff only (gql/review): null unless a reviewer of this registration's department --

@@ -33,7 +33,9 @@ from graphql import GraphQLError
 from sqlmodel import and_, col, func, or_, select
 
 from gql.context import Context, Info
-from gql.permissions import APPLICANT, REVIEWER
+from gql.permissions import IsApplicant, IsAuthenticated, IsReviewer
+from gql.registration.events import REPLAY_BATCH, parse_cursor, registration_events_after
+from gql.sockets import FORBIDDEN, UNAUTHORIZED, refuse_subscription
 from gql.subscriptions.types import RegistrationEvent, ReviewQueueEvent
 from integrations.broker import Gap
 from models.db import SessionFactory
@@ -48,11 +50,11 @@ from models.reference import PROVINCE_CODE
 from models.registration import Registration, Status
 from models.registration import RegistrationEvent as EventRow
 from models.registration_data import is_record_id
+from services.principal import Principal
 
 _log = structlog.get_logger("gql.subscriptions")
 
 MAX_ID = 64
-REPLAY_BATCH = 500
 _SENT_MEMORY = 10_000
 
 
@@ -60,13 +62,17 @@ def _error(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
-def parse_cursor(after: str | None) -> int | None:
-    """``after`` as an event id; a GraphQL error (BAD_REQUEST) when it is not one."""
-    if after is None or after == "":
-        return None
-    if not after.isdigit() or len(after) > 18:
-        raise _error("after 不是有效的游标。", "BAD_REQUEST")
-    return int(after)
+def _allowed(info: Info, role: type[IsApplicant | IsReviewer]) -> Principal:
+    """The principal when it may subscribe; otherwise the socket closes (4401 not signed in,
+    4403 not allowed: see gql.sockets) and the operation gets the permission's error."""
+    principal = info.context.principal
+    if principal is None:
+        refuse_subscription(info.context, info.operation.operation, UNAUTHORIZED)
+        raise _error(IsAuthenticated.message, "UNAUTHENTICATED")
+    if not role().has_permission(None, info):
+        refuse_subscription(info.context, info.operation.operation, FORBIDDEN)
+        raise _error(str(role.message), "FORBIDDEN")
+    return principal
 
 
 def _decode(data: bytes) -> dict[str, Any] | None:
@@ -104,21 +110,6 @@ def _shared(data: bytes, reference: Any) -> tuple[dict[str, Any] | None, Registr
     return _last.message, _last.event
 
 
-async def _registration_events_after(
-    db: SessionFactory, registration_id: str, after: int
-) -> list[EventRow]:
-    async with db() as session:
-        rows = (
-            await session.exec(
-                select(EventRow)
-                .where(EventRow.registration_id == registration_id, col(EventRow.id) > after)
-                .order_by(col(EventRow.id))
-                .limit(REPLAY_BATCH)
-            )
-        ).all()
-    return list(rows)
-
-
 async def _queue_events_after(
     db: SessionFactory, department_code: str | None, after: int
 ) -> list[EventRow]:
@@ -152,7 +143,7 @@ async def registration_stream(
         last = after or 0
 
         while True:  # the replay: the database is the truth
-            rows = await _registration_events_after(services.db, registration_id, last)
+            rows = await registration_events_after(services.db, registration_id, last)
             for row in rows:
                 assert row.id is not None
                 last = row.id
@@ -173,7 +164,7 @@ async def registration_stream(
                     continue
             # a gap, an unreadable message or a missed event: catch up from the database
             while True:
-                rows = await _registration_events_after(services.db, registration_id, last)
+                rows = await registration_events_after(services.db, registration_id, last)
                 for row in rows:
                     assert row.id is not None
                     last = row.id
@@ -237,7 +228,6 @@ async def queue_stream(
 @strawberry.type(name="Subscription")
 class RealtimeSubscription:
     @strawberry.subscription(
-        permission_classes=APPLICANT,
         description="Status changes and review results of the applicant's own registration. "
         "First the events after `after` (every event when it is null), then each new one as it "
         "happens; pass the last `cursor` received as `after` when reconnecting.",
@@ -245,8 +235,7 @@ class RealtimeSubscription:
     async def registration_events(
         self, info: Info, registration_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[RegistrationEvent, None]:
-        principal = info.context.principal
-        assert principal is not None
+        principal = _allowed(info, IsApplicant)
         cursor = parse_cursor(after)
         registration_id = strawberry.ID(str(registration_id))
         owner: int | None = None
@@ -258,11 +247,11 @@ class RealtimeSubscription:
                     )
                 ).first()
         if owner is None or principal.person_id is None or owner != principal.person_id:
+            refuse_subscription(info.context, info.operation.operation, FORBIDDEN)
             raise _error("无权查看此登记的进度。", "FORBIDDEN")
         return registration_stream(info.context, str(registration_id), cursor)
 
     @strawberry.subscription(
-        permission_classes=REVIEWER,
         description="New submissions (and submissions leaving the queue) of the reviewer's "
         "department; the province receives every department's. With `after`, the changes "
         "after that cursor are sent first; without it, only new ones.",
@@ -270,7 +259,6 @@ class RealtimeSubscription:
     async def review_queue_events(
         self, info: Info, after: str | None = None
     ) -> AsyncGenerator[ReviewQueueEvent, None]:
-        principal = info.context.principal
-        assert principal is not None
+        principal = _allowed(info, IsReviewer)
         cursor = parse_cursor(after)
         return queue_stream(info.context, principal.effective_department, cursor)
