@@ -190,7 +190,14 @@ class Server:
         )
         args = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
         args += ["--host", "127.0.0.1", "--port", str(self.port), "--loop", "uvloop"]
-        args += ["--http", "httptools", "--ws", "websockets-sansio", "--ws-per-message-deflate", "False"]
+        args += [
+            "--http",
+            "httptools",
+            "--ws",
+            "websockets-sansio",
+            "--ws-per-message-deflate",
+            "False",
+        ]
         args += ["--no-access-log", "--log-level", "warning", "--backlog", "4096"]
         handle = self.log.open("ab")
         self.processes.append(
