@@ -5,23 +5,30 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
 
-.PHONY: run test lint schema docs bench install migrate seed clean
+.PHONY: run test lint schema docs bench install install-run migrate seed clean
 
-install: .venv/.synced
+install: .venv/.synced  ## everything: serving, tests, lint, the audit's node packages
+install-run: .venv/.synced-run  ## only what serving needs (no test toolchain)
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-.venv/.synced: pyproject.toml uv.lock | .tools/bin/uv
+.venv/.synced: pyproject.toml uv.lock tests/audit/package-lock.json | .tools/bin/uv
 	UV_PROJECT_ENVIRONMENT=.venv $(UV) sync --frozen --python $(PYTHON)
+	if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund --prefix tests/audit; fi
 	touch $@
 
-run: install  ## start the service on the embedded default (SQLite, local storage, dev login)
+# --inexact: a development environment synced before keeps its test toolchain
+.venv/.synced-run: pyproject.toml uv.lock | .tools/bin/uv
+	UV_PROJECT_ENVIRONMENT=.venv $(UV) sync --frozen --no-dev --inexact --python $(PYTHON)
+	touch $@
+
+run: install-run  ## start the service on the embedded default (SQLite, local storage, dev login)
 	$(PY) -m server.migrate
 	$(PY) -m server.serve
 
-migrate: install
+migrate: install-run
 	$(PY) -m server.migrate
 
 test: install  ## the whole suite

@@ -46,6 +46,9 @@ async def test_logout_on_one_worker_closes_the_socket_on_the_other_within_a_seco
         assert time.monotonic() - began < 1.0
         # the other session's socket is untouched
         await other.ping()
+    # workers start (python -m server.serve, websockets-sansio) without any warning
+    for worker in workers.workers:
+        assert "Warning" not in worker.output()
     # and the revoked token cannot open a new socket
     async with graphql_ws(workers.workers[0].base_url) as again:
         await again.ws.send_json(
