@@ -34,6 +34,7 @@ class RefreshRejected(Exception):
 
 def _issue(cfg: SessionConfig, row: AuthSession, now: datetime) -> IssuedTokens:
     refresh = new_refresh_token()
+    row.previous_refresh_token_hash = row.refresh_token_hash or None
     row.refresh_token_hash = token_hash(refresh)
     row.refreshed_at = now
     row.expires_at = now + cfg.refresh_lifetime
@@ -89,6 +90,26 @@ async def refresh_session(
     db.add(row)
     await db.flush()
     return tokens
+
+
+async def revoke_reused_refresh(
+    db: AsyncSession, refresh_token: str, *, now: datetime
+) -> str | None:
+    """A refresh token that was already rotated away is presented again: someone holds a
+    copy. Revoke that session (the caller commits, then announces the returned id)."""
+    row = (
+        await db.exec(
+            select(AuthSession)
+            .where(AuthSession.previous_refresh_token_hash == token_hash(refresh_token))
+            .with_for_update()
+        )
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    row.revoked_at = now
+    db.add(row)
+    await db.flush()
+    return row.id
 
 
 async def revoke_session(db: AsyncSession, session_id: str, *, now: datetime) -> None:

@@ -58,6 +58,27 @@ async def test_logout_on_one_worker_closes_the_socket_on_the_other_within_a_seco
         assert await close_code(again.ws) == (4401, SESSION_REVOKED)
 
 
+REFRESH = """mutation($t: String!) { refreshSession(refreshToken: $t) {
+  accessToken refreshToken errors { code } } }"""
+DEV_LOGIN = """mutation($i: DevLoginInput!) { devLogin(input: $i) {
+  accessToken refreshToken errors { code } } }"""
+
+
+async def test_refresh_token_reuse_closes_the_sessions_sockets(workers: Cluster) -> None:
+    api = workers.api(0)
+    identity = {"name": "王五", "idType": "01", "idNumber": "330106199003071236"}
+    first = (await api.data(DEV_LOGIN, {"i": {**identity, "phone": "13812345678"}}))["devLogin"]
+    assert first["errors"] == []
+    rotated = (await api.data(REFRESH, {"t": first["refreshToken"]}))["refreshSession"]
+    assert rotated["errors"] == []
+    async with graphql_ws(workers.workers[1].base_url) as client:
+        await client.init(rotated["accessToken"])
+        await client.ping()
+        reused = (await api.data(REFRESH, {"t": first["refreshToken"]}))["refreshSession"]
+        assert [e["code"] for e in reused["errors"]] == ["REFRESH_TOKEN_INVALID"]
+        assert await close_code(client.ws, within=1.0) == (4401, SESSION_REVOKED)
+
+
 async def test_deactivating_a_staff_account_closes_its_sockets(workers: Cluster) -> None:
     # 滨江: a department no other suite of this shared cluster signs in to
     staff = await reviewer(workers.api(0), BINJIANG, name="将停用")
