@@ -57,7 +57,7 @@ class Revocations:
                 async with asyncio.timeout(5):
                     await self._listening.wait()
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.wait({self._listener}, timeout=5)

@@ -33,12 +33,15 @@ from graphql import GraphQLError
 from sqlmodel import and_, col, func, or_, select
 
 from gql.context import Context, Info
+from gql.errors import GraphQLErrorCode, extensions_for
 from gql.permissions import IsApplicant, IsAuthenticated, IsReviewer
-from gql.registration.events import REPLAY_BATCH, parse_cursor, registration_events_after
+from gql.registration.events import parse_cursor
 from gql.sockets import FORBIDDEN, UNAUTHORIZED, refuse_subscription
 from gql.subscriptions.types import RegistrationEvent, ReviewQueueEvent
 from integrations.broker import Gap
 from models.db import SessionFactory
+from models.events import registration_events
+from models.limits import is_record_id
 from models.outbox import (
     QUEUE_KINDS,
     is_queue_event,
@@ -49,17 +52,16 @@ from models.outbox import (
 from models.reference import PROVINCE_CODE
 from models.registration import Registration, Status
 from models.registration import RegistrationEvent as EventRow
-from models.registration_data import is_record_id
 from services.principal import Principal
 
 _log = structlog.get_logger("gql.subscriptions")
 
-MAX_ID = 64
+REPLAY_BATCH = 500
 _SENT_MEMORY = 10_000
 
 
-def _error(message: str, code: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
+def _error(message: str, code: GraphQLErrorCode) -> GraphQLError:
+    return GraphQLError(message, extensions=extensions_for(code))
 
 
 def _allowed(info: Info, role: type[IsApplicant | IsReviewer]) -> Principal:
@@ -68,10 +70,10 @@ def _allowed(info: Info, role: type[IsApplicant | IsReviewer]) -> Principal:
     principal = info.context.principal
     if principal is None:
         refuse_subscription(info.context, info.operation.operation, UNAUTHORIZED)
-        raise _error(IsAuthenticated.message, "UNAUTHENTICATED")
+        raise _error(IsAuthenticated.message, GraphQLErrorCode.UNAUTHENTICATED)
     if not role().has_permission(None, info):
         refuse_subscription(info.context, info.operation.operation, FORBIDDEN)
-        raise _error(str(role.message), "FORBIDDEN")
+        raise _error(str(role.message), GraphQLErrorCode.FORBIDDEN)
     return principal
 
 
@@ -110,6 +112,13 @@ def _shared(data: bytes, reference: Any) -> tuple[dict[str, Any] | None, Registr
     return _last.message, _last.event
 
 
+async def _registration_events_after(
+    db: SessionFactory, registration_id: str, after: int
+) -> list[EventRow]:
+    async with db() as session:
+        return await registration_events(session, registration_id, after=after, limit=REPLAY_BATCH)
+
+
 async def _queue_events_after(
     db: SessionFactory, department_code: str | None, after: int
 ) -> list[EventRow]:
@@ -143,7 +152,7 @@ async def registration_stream(
         last = after or 0
 
         while True:  # the replay: the database is the truth
-            rows = await registration_events_after(services.db, registration_id, last)
+            rows = await _registration_events_after(services.db, registration_id, last)
             for row in rows:
                 assert row.id is not None
                 last = row.id
@@ -164,7 +173,7 @@ async def registration_stream(
                     continue
             # a gap, an unreadable message or a missed event: catch up from the database
             while True:
-                rows = await registration_events_after(services.db, registration_id, last)
+                rows = await _registration_events_after(services.db, registration_id, last)
                 for row in rows:
                     assert row.id is not None
                     last = row.id
@@ -248,7 +257,7 @@ class RealtimeSubscription:
                 ).first()
         if owner is None or principal.person_id is None or owner != principal.person_id:
             refuse_subscription(info.context, info.operation.operation, FORBIDDEN)
-            raise _error("无权查看此登记的进度。", "FORBIDDEN")
+            raise _error("无权查看此登记的进度。", GraphQLErrorCode.FORBIDDEN)
         return registration_stream(info.context, str(registration_id), cursor)
 
     @strawberry.subscription(
