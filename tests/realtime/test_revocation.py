@@ -23,14 +23,17 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 LOGOUT = "mutation { logout { ok } }"
 BINJIANG = "330108"
+ZHAO = {"name": "赵六", "idType": "01", "idNumber": "330106198808081234", "phone": "13600004444"}
+SUN = {"name": "孙七", "idType": "01", "idNumber": "330106197705122342", "phone": "13600005555"}
 
 
 async def test_logout_on_one_worker_closes_the_socket_on_the_other_within_a_second(
     workers: Cluster,
 ) -> None:
-    applicant = await sign_in(workers.api(0))
+    # people of their own: the cluster (and its database) is shared with other suites
+    applicant = await sign_in(workers.api(0), ZHAO)
     registration = await submitted_registration(applicant)
-    same_person_other_phone = await sign_in(workers.api(0))  # a second session
+    same_person_other_phone = await sign_in(workers.api(0), ZHAO)  # a second session
     async with (
         graphql_ws(workers.workers[1].base_url) as doomed,
         graphql_ws(workers.workers[1].base_url) as other,
@@ -66,8 +69,7 @@ DEV_LOGIN = """mutation($i: DevLoginInput!) { devLogin(input: $i) {
 
 async def test_refresh_token_reuse_closes_the_sessions_sockets(workers: Cluster) -> None:
     api = workers.api(0)
-    identity = {"name": "王五", "idType": "01", "idNumber": "330106199003071236"}
-    first = (await api.data(DEV_LOGIN, {"i": {**identity, "phone": "13812345678"}}))["devLogin"]
+    first = (await api.data(DEV_LOGIN, {"i": SUN}))["devLogin"]
     assert first["errors"] == []
     rotated = (await api.data(REFRESH, {"t": first["refreshToken"]}))["refreshSession"]
     assert rotated["errors"] == []

@@ -36,9 +36,10 @@ RETURN_ITEMS = [
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'registration.db'}"
-    # short connection_init timeout so that 4408 is quick to test
+    # short connection_init timeout so that 4408 is quick to test (not so short that a loaded
+    # machine misses it between opening four sockets and initialising them)
     async with live_server(
-        settings_for(url, tmp_path), connection_init_wait_timeout=timedelta(seconds=0.5)
+        settings_for(url, tmp_path), connection_init_wait_timeout=timedelta(seconds=2)
     ) as live:
         yield live
 
