@@ -81,6 +81,8 @@ class AuthSession(SQLModel, table=True):
     login_identity_id: int | None = Field(default=None, foreign_key="login_identity.id")
     staff_account_id: int | None = Field(default=None, foreign_key="staff_account.id")
     refresh_token_hash: str = Field(max_length=64, unique=True, index=True)
+    # the refresh token rotated away last: presented again, it revokes the session (reuse)
+    previous_refresh_token_hash: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     refreshed_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime

@@ -56,6 +56,27 @@ async def _import_units(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if not report.rejected else 1
 
 
+async def _deactivate_staff(args: argparse.Namespace, settings: Settings) -> int:
+    """Switch the account off; its open sockets on every worker close (over the broker)."""
+    from models.clock import utcnow
+    from services.container import Services
+    from services.sessions import deactivate_staff
+
+    services = Services.build(settings)
+    try:
+        async with transaction(services.db) as db:
+            revoked = await deactivate_staff(db, args.username, now=utcnow())
+        if revoked is None:
+            print(f"no staff account {args.username}", file=sys.stderr)
+            return 2
+        await services.broker.start()
+        await services.revocations.announce(revoked)
+        print(f"deactivated {args.username}; revoked {len(revoked)} session(s)")
+    finally:
+        await services.close()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server.cli")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,10 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import-units", help="import a unit directory CSV (credit_code,unit_name)"
     )
     units.add_argument("file")
+    deactivate = commands.add_parser(
+        "deactivate-staff", help="switch a staff account off and revoke its sessions"
+    )
+    deactivate.add_argument("username")
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "create-staff":
         return asyncio.run(_create_staff(args, settings))
+    if args.command == "deactivate-staff":
+        return asyncio.run(_deactivate_staff(args, settings))
     return asyncio.run(_import_units(args, settings))
 
 

@@ -6,6 +6,7 @@ import uvicorn
 
 from config.logs import configure_logging
 from config.settings import Settings
+from server.ws_protocol import LenientWebSocketProtocol
 
 
 def main() -> None:
@@ -19,7 +20,7 @@ def main() -> None:
         workers=settings.workers,
         loop="uvloop",
         http="httptools",
-        ws="websockets",
+        ws=LenientWebSocketProtocol,  # websockets-sansio, lenient about empty sub-protocols
         ws_per_message_deflate=False,  # 59 KiB per idle socket instead of 103 (perf-notes)
         proxy_headers=True,
         log_config=None,

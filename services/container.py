@@ -33,6 +33,7 @@ from services.dispatcher import (
     OutboxDispatcher,
 )
 from services.principal import Principal
+from services.revocations import Revocations
 from services.sessions import SessionConfig
 from services.staff import AddressLimiter, LoginPolicy
 from storage import factory as storage_factory
@@ -59,6 +60,7 @@ class Services:
     dispatcher: OutboxDispatcher | None = None
     _wake_tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _sweeper: asyncio.Task[None] | None = None
+    _revocations: Revocations | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -102,6 +104,13 @@ class Services:
         return hashlib.sha256(
             b"templates:" + self.settings.secret_key.get_secret_value().encode()
         ).digest()
+
+    @property
+    def revocations(self) -> Revocations:
+        """Session revocations over the broker (``services.revocations``)."""
+        if self._revocations is None:
+            self._revocations = Revocations(self.broker)
+        return self._revocations
 
     async def start(self) -> None:
         await self.start_storage()
@@ -148,6 +157,7 @@ class Services:
     async def start_realtime(self) -> None:
         """Start the event broker and, with DISPATCHER_IN_PROCESS, the outbox dispatcher."""
         await self.broker.start()
+        await self.revocations.start()
         if not self.settings.dispatcher_in_process and isinstance(self.broker, InProcessBroker):
             structlog.get_logger("services").warning(
                 "services.dispatcher_unreachable",
@@ -170,6 +180,7 @@ class Services:
             self.dispatcher = None
         for task in list(self._wake_tasks):
             task.cancel()
+        await self.revocations.aclose()
         await self.broker.aclose()
         await self.sms_sender.aclose()
 

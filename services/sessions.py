@@ -34,6 +34,7 @@ class RefreshRejected(Exception):
 
 def _issue(cfg: SessionConfig, row: AuthSession, now: datetime) -> IssuedTokens:
     refresh = new_refresh_token()
+    row.previous_refresh_token_hash = row.refresh_token_hash or None
     row.refresh_token_hash = token_hash(refresh)
     row.refreshed_at = now
     row.expires_at = now + cfg.refresh_lifetime
@@ -91,12 +92,56 @@ async def refresh_session(
     return tokens
 
 
+async def revoke_reused_refresh(
+    db: AsyncSession, refresh_token: str, *, now: datetime
+) -> str | None:
+    """A refresh token that was already rotated away is presented again: someone holds a
+    copy. Revoke that session (the caller commits, then announces the returned id)."""
+    row = (
+        await db.exec(
+            select(AuthSession)
+            .where(AuthSession.previous_refresh_token_hash == token_hash(refresh_token))
+            .with_for_update()
+        )
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    row.revoked_at = now
+    db.add(row)
+    await db.flush()
+    return row.id
+
+
 async def revoke_session(db: AsyncSession, session_id: str, *, now: datetime) -> None:
     row = await db.get(AuthSession, session_id)
     if row is not None and row.revoked_at is None:
         row.revoked_at = now
         db.add(row)
         await db.flush()
+
+
+async def deactivate_staff(db: AsyncSession, username: str, *, now: datetime) -> list[str] | None:
+    """Switch a staff account off and revoke its live sessions; their ids (None: no such
+    account). The caller commits, then announces the ids (``services.revocations``)."""
+    staff = (await db.exec(select(StaffAccount).where(StaffAccount.username == username))).first()
+    if staff is None:
+        return None
+    staff.active = False
+    db.add(staff)
+    rows = (
+        await db.exec(
+            select(AuthSession).where(
+                AuthSession.staff_account_id == staff.id,
+                AuthSession.revoked_at == None,  # noqa: E711 - SQL IS NULL
+                AuthSession.expires_at > now,
+            )
+        )
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+        db.add(row)
+    await db.flush()
+    return [row.id for row in rows]
 
 
 async def resolve_principal(

@@ -36,6 +36,7 @@ from services.sessions import (
     open_session,
     refresh_session,
     resolve_principal,
+    revoke_reused_refresh,
     revoke_session,
 )
 from services.staff import staff_login
@@ -294,6 +295,10 @@ class AuthMutation:
                 )
                 principal = await resolve_principal(db, tokens.session_id, now=now)
         except RefreshRejected:
+            async with transaction(info.context.db) as db:  # reuse of a rotated token?
+                reused = await revoke_reused_refresh(db, refresh_token[:200], now=now)
+            if reused is not None:
+                await info.context.services.revocations.announce([reused])
             return AuthPayload(errors=one_error("refreshToken", ErrorCode.REFRESH_TOKEN_INVALID))
         if principal is None:
             return AuthPayload(errors=one_error("refreshToken", ErrorCode.REFRESH_TOKEN_INVALID))
@@ -307,4 +312,6 @@ class AuthMutation:
         assert principal is not None
         async with transaction(info.context.db) as db:
             await revoke_session(db, principal.session_id, now=utcnow())
+        # committed: every worker closes this session's sockets (services.revocations)
+        await info.context.services.revocations.announce([principal.session_id])
         return LogoutPayload(ok=True)

@@ -92,6 +92,18 @@ async def test_refresh_rotates_and_the_old_refresh_token_stops_working(api: Api)
     assert [e["code"] for e in garbage["errors"]] == ["REFRESH_TOKEN_INVALID"]
 
 
+async def test_reusing_a_rotated_refresh_token_revokes_the_session(api: Api) -> None:
+    first = await dev_login(api, **APPLICANT)
+    rotated = (await api.data(REFRESH, {"t": first["refreshToken"]}))["refreshSession"]
+    assert rotated["errors"] == []
+    # the old refresh token again: a copy is around; the whole session ends
+    reused = (await api.data(REFRESH, {"t": first["refreshToken"]}))["refreshSession"]
+    assert [e["code"] for e in reused["errors"]] == ["REFRESH_TOKEN_INVALID"]
+    after = (await api.data(REFRESH, {"t": rotated["refreshToken"]}))["refreshSession"]
+    assert [e["code"] for e in after["errors"]] == ["REFRESH_TOKEN_INVALID"]
+    assert (await api.data(VIEWER, token=rotated["accessToken"]))["viewer"] is None
+
+
 async def test_logout_revokes_the_session(api: Api) -> None:
     session = await dev_login(api, **APPLICANT)
     token = str(session["accessToken"])
