@@ -38,7 +38,7 @@ from services.dispatcher import (
 from services.principal import Principal
 from services.sessions import SessionConfig
 from services.signed_links import template_routes
-from services.staff import AddressLimiter, LoginPolicy
+from services.staff import AddressLimiter, LoginBackoff, LoginPolicy
 from storage.base import AttachmentStorage
 from storage.factory import storage_from_settings
 from storage.local import LocalDiskStorage
@@ -54,6 +54,7 @@ class Services:
     session_config: SessionConfig
     login_policy: LoginPolicy
     login_limiter: AddressLimiter
+    login_backoff: LoginBackoff
     outbound_http: httpx.AsyncClient
     alipay: IdentityProvider
     zlb: IdentityProvider
@@ -71,6 +72,11 @@ class Services:
         outbound_http = httpx.AsyncClient(
             timeout=httpx.Timeout(5.0), limits=httpx.Limits(max_connections=50)
         )
+        login_policy = LoginPolicy(
+            max_failures=settings.staff_login_max_failures,
+            lock_for=timedelta(minutes=settings.staff_login_lock_minutes),
+            per_address=settings.staff_login_per_ip,
+        )
         return cls(
             settings=settings,
             reference=load_reference_data(),
@@ -81,12 +87,9 @@ class Services:
                 access_lifetime=timedelta(minutes=settings.access_token_minutes),
                 refresh_lifetime=timedelta(days=settings.refresh_token_days),
             ),
-            login_policy=LoginPolicy(
-                max_failures=settings.staff_login_max_failures,
-                lock_for=timedelta(minutes=settings.staff_login_lock_minutes),
-                per_address=settings.staff_login_per_ip,
-            ),
+            login_policy=login_policy,
             login_limiter=AddressLimiter(settings.staff_login_per_ip, settings.redis_url),
+            login_backoff=LoginBackoff(login_policy, settings.redis_url),
             outbound_http=outbound_http,
             alipay=alipay_provider(settings, outbound_http),
             zlb=zlb_provider(settings, outbound_http),

@@ -25,6 +25,7 @@ from services.principal import Principal, role_for_department
 from services.sessions import (
     IssuedTokens,
     RefreshRejected,
+    RefreshReplayed,
     open_session,
     refresh_session,
     resolve_principal,
@@ -255,16 +256,15 @@ class AuthMutation:
         services = info.context.services
         if not await services.login_limiter.hit(info.context.client_address):
             return AuthPayload(errors=one_error("username", ErrorCode.TOO_MANY_ATTEMPTS))
-        now = utcnow()
         errors: list[FieldError] = []
         async with transaction(info.context.db) as db:
             try:
                 staff = await staff_login(
                     db,
-                    services.login_policy,
+                    services.login_backoff,
                     username=input.username[:40],
                     password=input.password[:200],
-                    now=now,
+                    address=info.context.client_address,
                 )
             except ProblemsFound as exc:  # failed attempts are still counted (committed)
                 errors = field_errors(exc.problems)
@@ -272,18 +272,29 @@ class AuthMutation:
             return AuthPayload(errors=errors)
         return await _sign_in_staff(info, staff)
 
-    @strawberry.mutation(description="New tokens for a refresh token; the old one stops working.")
+    @strawberry.mutation(
+        description=(
+            "New tokens for a refresh token, which is then spent: sent again within 30 seconds "
+            "it returns the same new pair; later, the whole session ends (sign in again)."
+        )
+    )
     async def refresh_session(self, info: Info, refresh_token: str) -> AuthPayload:
         now = utcnow()
         try:
             async with transaction(info.context.db) as db:
-                tokens = await refresh_session(
-                    db, info.context.session_config, refresh_token[:200], now=now
+                try:
+                    tokens = await refresh_session(
+                        db, info.context.session_config, refresh_token[:200], now=now
+                    )
+                except RefreshReplayed:  # the session's revocation is committed
+                    tokens = None
+                principal = (
+                    await resolve_principal(db, tokens.session_id, now=now) if tokens else None
                 )
-                principal = await resolve_principal(db, tokens.session_id, now=now)
         except RefreshRejected:
             return AuthPayload(errors=one_error("refreshToken", ErrorCode.REFRESH_TOKEN_INVALID))
-        if principal is None:
+        if tokens is None or principal is None:
+            log.info("refresh_token_replayed" if tokens is None else "refresh_without_principal")
             return AuthPayload(errors=one_error("refreshToken", ErrorCode.REFRESH_TOKEN_INVALID))
         return await _payload(info, tokens, principal)
 
