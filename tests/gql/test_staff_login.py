@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -152,7 +153,7 @@ async def test_forwarded_address_is_believed_only_from_the_named_proxies(
         async with running_api(settings) as api:
             options = uvicorn_options(settings)
             assert options["proxy_headers"] is True
-            behind = ProxyHeadersMiddleware(api.app, trusted_hosts=options["forwarded_allow_ips"])
+            behind: Any = ProxyHeadersMiddleware(api.app, options["forwarded_allow_ips"])
             transport = httpx.ASGITransport(app=behind, client=("10.0.0.9", 40000))
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
                 codes = []
