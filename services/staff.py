@@ -33,7 +33,7 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_HASHER.hash, password)
 
 
-async def _verify(hash_: str, password: str) -> bool:
+async def verify_password(hash_: str, password: str) -> bool:
     def check() -> bool:
         try:
             return _HASHER.verify(hash_, password)
@@ -157,7 +157,7 @@ async def staff_login(
     key = (username.lower(), account.login_epoch if account else 0, address)
     if await backoff.blocked(key):
         raise _refused(ErrorCode.ACCOUNT_LOCKED)
-    ok = await _verify(account.password_hash if account else _DUMMY_HASH, password)
+    ok = await verify_password(account.password_hash if account else _DUMMY_HASH, password)
     if account is None or not ok:
         locked = await backoff.failed(key)
         raise _refused(ErrorCode.ACCOUNT_LOCKED if locked else ErrorCode.INVALID_CREDENTIALS)
