@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr = Field(SecretStr(""), description="S3 secret key")
     s3_addressing_style: Literal["path", "virtual"] = Field("path", description="path or virtual")
     upload_expires_seconds: int = Field(600, description="lifetime of an upload policy")
+    upload_requests_per_person: str = Field(
+        "30/hour", description="upload policies one applicant may request (a rate, limits syntax)"
+    )
 
     alipay_gateway_url: str = Field("", description="Alipay OpenAPI gateway (gateway.do)")
     alipay_app_id: str = Field("", description="Alipay app id")

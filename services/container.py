@@ -55,6 +55,7 @@ class Services:
     login_policy: LoginPolicy
     login_limiter: AddressLimiter
     login_backoff: LoginBackoff
+    upload_limiter: AddressLimiter
     outbound_http: httpx.AsyncClient
     alipay: IdentityProvider
     zlb: IdentityProvider
@@ -90,6 +91,9 @@ class Services:
             login_policy=login_policy,
             login_limiter=AddressLimiter(settings.staff_login_per_ip, settings.redis_url),
             login_backoff=LoginBackoff(login_policy, settings.redis_url),
+            upload_limiter=AddressLimiter(
+                settings.upload_requests_per_person, settings.redis_url, "upload-request"
+            ),
             outbound_http=outbound_http,
             alipay=alipay_provider(settings, outbound_http),
             zlb=zlb_provider(settings, outbound_http),

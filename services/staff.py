@@ -98,15 +98,19 @@ def _storage(redis_url: str) -> Storage:
 
 
 class AddressLimiter:
-    """Staff login attempts per client address: in memory, or in Redis shared by workers."""
+    """Attempts per key (a client address, an applicant) in a moving window: in memory, or in
+    Redis shared by workers. ``namespace`` keeps the uses apart."""
 
-    def __init__(self, per_address: str, redis_url: str = "") -> None:
+    def __init__(
+        self, per_address: str, redis_url: str = "", namespace: str = "staff-login"
+    ) -> None:
         self._limiter = MovingWindowRateLimiter(_storage(redis_url))
         self._limit = parse(per_address)
+        self._namespace = namespace
 
     async def hit(self, address: str) -> bool:
-        """Count one attempt; False when the address is over its limit."""
-        return await self._limiter.hit(self._limit, "staff-login", address)
+        """Count one attempt; False when the key is over its limit."""
+        return await self._limiter.hit(self._limit, self._namespace, address)
 
 
 class LoginBackoff:

@@ -1,4 +1,5 @@
-"""hardening: refresh-token rotation with replay detection, per-address staff back-off
+"""hardening: refresh-token rotation with replay detection, per-address staff back-off,
+single-clearing of upload pending keys
 
 Revision ID: 0002_hardening
 Revises: 0001
@@ -38,9 +39,15 @@ def upgrade() -> None:
     )
     op.drop_column("staff_account", "failed_attempts")
     op.drop_column("staff_account", "locked_until")
+    # the sweep deletes the pending key of every upload whose policy expired, once
+    op.add_column(
+        "upload",
+        sa.Column("pending_cleared", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("upload", "pending_cleared")
     op.add_column(
         "staff_account",
         sa.Column("locked_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
