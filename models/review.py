@@ -247,7 +247,9 @@ def clean_return_items(items: Sequence[ReturnItemInput]) -> list[CleanReturnItem
 # -- approve and return -------------------------------------------------------------------------
 
 # findings a reviewer may confirm as checked; any other finding blocks an approval
-CONFIRMABLE: Final = frozenset({ErrorCode.NEEDS_CHECK, ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG})
+CONFIRMABLE: Final = frozenset(
+    {ErrorCode.NEEDS_CHECK, ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG, ErrorCode.UNIT_NAME_DIFFERS}
+)
 
 
 def _problem(path: str, code: ErrorCode) -> ProblemsFound:

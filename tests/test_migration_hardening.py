@@ -38,7 +38,18 @@ async def test_upgrade_from_0001_keeps_accounts_and_sessions(database_url: str) 
         "FROM staff_account",
         {"sid": "a" * 32, "h": "b" * 64, "now": now},
     )
+    await _run(
+        database_url,
+        "INSERT INTO unit_directory_entry (credit_code, unit_name, source, updated_at) VALUES "
+        "('91330106MA27UW5H9N', '导入单位', 'IMPORT', :now), "
+        "('91330100MA2KXXXX0X', '审核得来', 'APPROVED', :now)",
+        {"now": now},
+    )
     await migrate.upgrade(database_url)
+    units = await _run(
+        database_url, "SELECT unit_name, verified FROM unit_directory_entry ORDER BY unit_name"
+    )
+    assert sorted(tuple(row) for row in units) == sorted([("导入单位", True), ("审核得来", False)])
     accounts = await _run(
         database_url, "SELECT username, login_epoch, active, department_code FROM staff_account"
     )

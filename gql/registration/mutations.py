@@ -134,7 +134,8 @@ class RegistrationMutation:
             except RuleViolation:
                 code = None
             if code:
-                directory_name = await LocalUnitDirectory(info.context.db).find(code)
+                found = await LocalUnitDirectory(info.context.db).find(code)
+                directory_name = found.name if found else None
         return await run_edit(
             info,
             input.registration_id,

@@ -28,6 +28,10 @@ class UnitLookupResult:
     outcome: LookupOutcome | None
     credit_code: str | None
     unit_name: str | None
+    verified: bool = strawberry.field(
+        description="The name comes from an authoritative list; false for a name learned "
+        "from an earlier approval (the applicant should check it) and when nothing was found"
+    )
     errors: list[FieldError]
 
 
@@ -85,6 +89,7 @@ class RegistrationQuery:
                 outcome=None,
                 credit_code=None,
                 unit_name=None,
+                verified=False,
                 errors=one_error("creditCode", exc.code),
             )
         result = await lookup_unit(info.context.services.unit_registries, code)
@@ -92,5 +97,6 @@ class RegistrationQuery:
             outcome=result.outcome,
             credit_code=result.credit_code,
             unit_name=result.unit_name,
+            verified=result.verified,
             errors=[],
         )

@@ -1,5 +1,5 @@
 """hardening: refresh-token rotation with replay detection, per-address staff back-off,
-single-clearing of upload pending keys
+single-clearing of upload pending keys, verified unit-directory names
 
 Revision ID: 0002_hardening
 Revises: 0001
@@ -44,9 +44,23 @@ def upgrade() -> None:
         "upload",
         sa.Column("pending_cleared", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    # names learned from approvals are unverified; imported ones are
+    op.add_column(
+        "unit_directory_entry",
+        sa.Column("verified", sa.Boolean(), nullable=False, server_default=sa.true()),
+    )
+    op.execute(sa.text("UPDATE unit_directory_entry SET verified = false WHERE source <> 'IMPORT'"))
+    op.add_column(
+        "work_unit_section",
+        sa.Column(
+            "directory_unit_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("work_unit_section", "directory_unit_name")
+    op.drop_column("unit_directory_entry", "verified")
     op.drop_column("upload", "pending_cleared")
     op.add_column(
         "staff_account",

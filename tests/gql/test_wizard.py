@@ -390,14 +390,14 @@ async def test_lookup_unit_from_the_directory(api: Api, tmp_path: Any) -> None:
 
 
 async def test_a_slow_registry_counts_as_unavailable() -> None:
-    from integrations.unit_directory import LookupOutcome, lookup_unit
+    from integrations.unit_directory import FoundUnit, LookupOutcome, lookup_unit
 
     class Slow:
         name = "slow"
 
-        async def find(self, credit_code: str) -> str | None:
+        async def find(self, credit_code: str) -> FoundUnit | None:
             await asyncio.sleep(5)
-            return "never"
+            return FoundUnit("never", verified=True)
 
     result = await lookup_unit([Slow()], "91330106MA27UW5H9N", timeout_s=0.05)
     assert result.outcome is LookupOutcome.UNAVAILABLE
