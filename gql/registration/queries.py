@@ -12,6 +12,7 @@ from integrations.unit_directory import LookupOutcome as DomainLookupOutcome
 from integrations.unit_directory import lookup_unit
 from models import wizard
 from models.errors import RuleViolation
+from models.registration import Status
 from models.registration_data import load_registration, load_sections
 from models.unit_codes import check_unit_code
 
@@ -54,7 +55,7 @@ class RegistrationQuery:
 
     @strawberry.field(
         permission_classes=SIGNED_IN,
-        description="One registration: its owner, or a reviewer of its department",
+        description="One registration: its owner, or (once submitted) a reviewer of its department",
     )
     async def registration(self, info: Info, id: strawberry.ID) -> Registration | None:
         principal = info.context.principal
@@ -70,8 +71,12 @@ class RegistrationQuery:
                 principal.person_id is not None
                 and data.registration.person_id == principal.person_id
             )
-        else:
-            allowed = principal.may_review(data.registration.department_code)
+        else:  # staff read what was submitted to them, never an applicant's unsent draft
+            allowed = (
+                principal.may_review(data.registration.department_code)
+                and data.registration.submitted_at is not None
+                and data.registration.status != Status.DRAFT
+            )
         if not allowed:
             return None
         await info.context.services.record_staff_read(principal, data.registration)
