@@ -216,3 +216,23 @@ def test_cli_creates_a_staff_account(
     monkeypatch.setenv("STAFF_PASSWORD", "weak")
     assert cli.main(["create-staff", "board02", "--role", "DASHBOARD"]) == 2
     assert "PASSWORD_WEAK" in capsys.readouterr().err
+
+
+async def test_unknown_names_cost_the_same_argon2_work_as_known_ones(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import services.staff as staff
+
+    await _create(api)
+    checked: list[str] = []
+    real = staff.verify_password
+
+    async def counting(hash_: str, password: str) -> bool:
+        checked.append(hash_.split("$")[1])  # the algorithm of the hash verified against
+        return await real(hash_, password)
+
+    monkeypatch.setattr(staff, "verify_password", counting)
+    for username in ("reviewer1", "nobody99", "x"):  # known, unknown, not even a valid name
+        result = (await api.data(LOGIN, {"u": username, "p": "wrong123"}))["staffLogin"]
+        assert [e["code"] for e in result["errors"]] == ["INVALID_CREDENTIALS"]
+    assert checked == ["argon2id"] * 3
