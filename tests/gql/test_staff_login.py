@@ -236,3 +236,22 @@ async def test_unknown_names_cost_the_same_argon2_work_as_known_ones(
         result = (await api.data(LOGIN, {"u": username, "p": "wrong123"}))["staffLogin"]
         assert [e["code"] for e in result["errors"]] == ["INVALID_CREDENTIALS"]
     assert checked == ["argon2id"] * 3
+
+
+@pytest.mark.parametrize("shared", [False, True])
+async def test_the_back_off_is_per_name_and_address_in_memory_and_in_redis(shared: bool) -> None:
+    import uuid
+    from datetime import timedelta
+
+    from services.staff import LoginBackoff, LoginPolicy
+    from tests.services import require_redis
+
+    policy = LoginPolicy(max_failures=2, lock_for=timedelta(minutes=1), per_address="9/minute")
+    backoff = LoginBackoff(policy, require_redis() if shared else "")
+    name = f"user{uuid.uuid4().hex[:8]}"  # Redis outlives the test
+    here, there = (name, 0, "198.51.100.1"), (name, 0, "198.51.100.2")
+    assert [await backoff.failed(here) for _ in range(2)] == [False, True]
+    assert await backoff.blocked(here) and not await backoff.blocked(there)
+    assert not await backoff.blocked((name, 1, "198.51.100.1"))  # unlocked: a new epoch
+    await backoff.clear(here)
+    assert not await backoff.blocked(here)
