@@ -163,6 +163,19 @@ class _PostForm:
         self.fields.append((self._name, value))
 
 
+async def _store(
+    storage: LocalDiskStorage, accepted: AcceptedPost, chunks: list[bytes]
+) -> Response | None:
+    """Write the file once per policy; an error response, or None when it was stored."""
+    try:
+        if not await storage.claim_policy(accepted):
+            return s3_error(403, "AccessDenied", "Invalid according to Policy: already used.")
+        await storage.write_atomic(accepted.key, b"".join(chunks))
+    except StorageError:
+        return s3_error(500, "InternalError", "We encountered an internal error. Please try again.")
+    return None
+
+
 async def _handle_upload(storage: LocalDiskStorage, request: Request) -> Response:
     mime, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
@@ -214,12 +227,9 @@ async def _handle_upload(storage: LocalDiskStorage, request: Request) -> Respons
         return s3_error(
             400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
         )
-    try:
-        if not await storage.claim_policy(accepted):
-            return s3_error(403, "AccessDenied", "Invalid according to Policy: already used.")
-        await storage.write_atomic(accepted.key, b"".join(form.file_chunks))
-    except StorageError:
-        return s3_error(500, "InternalError", "We encountered an internal error. Please try again.")
+    refused = await _store(storage, accepted, form.file_chunks)
+    if refused is not None:
+        return refused
     if accepted.success_status == 201:
         location = f"{storage.base_url}/files/{accepted.key}"
         body = (
