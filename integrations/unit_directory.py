@@ -21,6 +21,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from config.backend import Backend
+from config.settings import Settings
 from models.db import SessionFactory, transaction, utcnow
 from models.errors import RuleViolation
 from models.normalize import has_hidden_characters, normalize_text
@@ -49,7 +51,7 @@ class FoundUnit:
     verified: bool  # from an authoritative source, not learned from an applicant
 
 
-class UnitRegistry(Protocol):
+class UnitRegistry(Backend, Protocol):
     name: str
 
     async def find(self, credit_code: str) -> FoundUnit | None:
@@ -64,10 +66,22 @@ class LocalUnitDirectory:
     def __init__(self, db: SessionFactory) -> None:
         self._db = db
 
+    async def ping(self) -> bool:
+        return True  # the table lives in the service's own database, checked on its own
+
+    async def aclose(self) -> None:
+        return None
+
     async def find(self, credit_code: str) -> FoundUnit | None:
         async with self._db() as session:
             entry = await session.get(UnitDirectoryEntry, credit_code)
             return FoundUnit(entry.unit_name, entry.verified) if entry else None
+
+
+def from_settings(settings: Settings, db: SessionFactory) -> list[UnitRegistry]:
+    """The registries ``lookupUnit`` asks, in order: today the service's own directory."""
+    del settings  # no outside registry is configured yet
+    return [LocalUnitDirectory(db)]
 
 
 async def lookup_unit(
