@@ -215,6 +215,8 @@ class Services:
             self._sweeper = None
         await self.storage.aclose()
         await self.close_realtime()
+        for limiter in (self.login_limiter, self.login_backoff, self.upload_limiter):
+            await limiter.aclose()
         await self.outbound_http.aclose()
         await self.engine.dispose()
 

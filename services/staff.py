@@ -97,6 +97,13 @@ def _storage(redis_url: str) -> Storage:
     return MemoryStorage()
 
 
+async def _close_storage(storage: Storage) -> None:
+    """Close the Redis connection pool behind a limiter (nothing to do in memory)."""
+    client = getattr(getattr(storage, "bridge", None), "storage", None)
+    if isinstance(storage, RedisStorage) and client is not None:
+        await client.aclose()
+
+
 class AddressLimiter:
     """Attempts per key (a client address, an applicant) in a moving window: in memory, or in
     Redis shared by workers. ``namespace`` keeps the uses apart."""
@@ -111,6 +118,9 @@ class AddressLimiter:
     async def hit(self, address: str) -> bool:
         """Count one attempt; False when the key is over its limit."""
         return await self._limiter.hit(self._limit, self._namespace, address)
+
+    async def aclose(self) -> None:
+        await _close_storage(self._limiter.storage)
 
 
 class LoginBackoff:
@@ -131,6 +141,9 @@ class LoginBackoff:
 
     async def clear(self, key: tuple[str, int, str]) -> None:
         await self._limiter.clear(self._limit, "staff-backoff", *map(str, key))
+
+    async def aclose(self) -> None:
+        await _close_storage(self._limiter.storage)
 
 
 def _refused(code: ErrorCode = ErrorCode.INVALID_CREDENTIALS) -> ProblemsFound:

@@ -250,3 +250,4 @@ async def test_the_back_off_is_per_name_and_address_in_memory_and_in_redis(share
     assert not await backoff.blocked((name, 1, "198.51.100.1"))  # unlocked: a new epoch
     await backoff.clear(here)
     assert not await backoff.blocked(here)
+    await backoff.aclose()
