@@ -129,7 +129,7 @@ async def test_bad_uploads_are_refused_with_specific_codes(api: Api) -> None:
     assert codes(await request_upload(applicant, rid, "ID_PHOTO", 5_000_000)) == [
         ("byteSize", "FILE_TOO_LARGE")
     ]
-    assert codes(await request_upload(applicant, rid, "ID_PHOTO", len(file_for("ID_PHOTO")))) == [
+    assert codes(await request_upload(applicant, rid, "ID_PHOTO", 50_000)) == [
         ("byteSize", "FILE_TOO_SMALL")
     ]
     assert codes(await request_upload(applicant, rid, "CREDIT_CODE_CERTIFICATE", 200_000)) == [
