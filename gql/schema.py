@@ -29,6 +29,7 @@ from gql.registration.mutations import RegistrationMutation
 from gql.registration.queries import RegistrationQuery
 from gql.review.mutations import ReviewMutation
 from gql.review.queries import ReviewQuery
+from gql.staff.mutations import StaffMutation
 from gql.stats.queries import StatsQuery
 from gql.subscriptions import Subscription
 
@@ -37,7 +38,8 @@ Query = merge_types(
     (AuthQuery, ReferenceQuery, RegistrationQuery, AttachmentQuery, ReviewQuery, StatsQuery),
 )
 Mutation = merge_types(
-    "Mutation", (AuthMutation, RegistrationMutation, AttachmentMutation, ReviewMutation)
+    "Mutation",
+    (AuthMutation, RegistrationMutation, AttachmentMutation, ReviewMutation, StaffMutation),
 )
 
 EXPOSED_CODES = frozenset(GraphQLErrorCode) - {GraphQLErrorCode.PAYLOAD_TOO_LARGE}

@@ -107,6 +107,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_DEPARTMENT = "UNKNOWN_DEPARTMENT"
     # the idempotency key was used before with a different request
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    STAFF_ACCOUNT_NOT_FOUND = "STAFF_ACCOUNT_NOT_FOUND"
+    TOO_MANY_PENDING_UPLOADS = "TOO_MANY_PENDING_UPLOADS"
+    UNIT_NAME_DIFFERS = "UNIT_NAME_DIFFERS"
 
 
 MESSAGES: dict[ErrorCode, str] = {
@@ -193,6 +196,9 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.DATE_RANGE_TOO_LONG: "统计的日期范围不能超过五年。",
     ErrorCode.UNKNOWN_DEPARTMENT: "会计管理部门不存在。",
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "此次提交的标识已用于另一个请求。",
+    ErrorCode.STAFF_ACCOUNT_NOT_FOUND: "工作人员账号不存在。",
+    ErrorCode.TOO_MANY_PENDING_UPLOADS: "尚未完成的上传过多，请先完成已开始的上传或稍后再试。",
+    ErrorCode.UNIT_NAME_DIFFERS: "单位名称与单位名录中的名称不一致，请核对。",
 }
 
 

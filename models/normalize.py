@@ -20,6 +20,19 @@ _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63")
 
 _WHITESPACE_RUN = re.compile(r"\s+")
 
+#: invisible characters that change how text reads or compares: the bidirectional controls
+#: (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F) and the zero-width ones (U+200B–U+200D, U+FEFF)
+HIDDEN_CHARACTERS = frozenset(
+    [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+    + ["\u200e", "\u200f", "\u200b", "\u200c", "\u200d", "\ufeff"]
+)
+
+
+def has_hidden_characters(value: str) -> bool:
+    """Bidi controls or zero-width characters: refused in free text (INVALID_FORMAT)."""
+    return not HIDDEN_CHARACTERS.isdisjoint(value)
+
 
 def to_half_width(raw: str) -> str:
     """Map full-width ASCII variants (U+FF01–U+FF5E) and the ideographic space to ASCII."""

@@ -21,7 +21,7 @@ from models.cross_rules import (
     check_not_before_birth,
 )
 from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
-from models.normalize import normalize_code, normalize_text
+from models.normalize import has_hidden_characters, normalize_code, normalize_text
 from models.reference import ReferenceData
 from models.registration import EligibilityBasis
 from models.unit_codes import check_unit_code
@@ -32,8 +32,11 @@ DERIVED_IDENTITY_TYPES = frozenset({"01", "06", "07", "05"})
 
 
 def has_control_characters(value: str) -> bool:
-    """NUL and other control or unassigned characters: never part of a name or an address."""
-    return any(unicodedata.category(ch) in ("Cc", "Cs", "Cn", "Co") for ch in value)
+    """NUL and other control or unassigned characters, bidi controls and zero-width characters:
+    never part of a name or an address."""
+    return has_hidden_characters(value) or any(
+        unicodedata.category(ch) in ("Cc", "Cs", "Cn", "Co") for ch in value
+    )
 
 
 class _Collector:

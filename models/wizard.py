@@ -354,6 +354,9 @@ async def save_work_or_residence(
             if directory_name and directory_name == values.unit_name
             else UnitNameSource.MANUAL
         )
+        row.directory_unit_name = (
+            directory_name if directory_name and directory_name != values.unit_name else None
+        )
         session.add(row)
         data.work_unit = row
         division_code, rule = values.office_division_code, DepartmentRule.OFFICE_DIVISION

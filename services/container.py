@@ -35,7 +35,7 @@ from services.dispatcher import (
 from services.principal import Principal
 from services.revocations import Revocations
 from services.sessions import SessionConfig
-from services.staff import AddressLimiter, LoginPolicy
+from services.staff import AddressLimiter, LoginBackoff, LoginPolicy
 from storage import factory as storage_factory
 from storage.base import AttachmentStorage
 
@@ -49,6 +49,8 @@ class Services:
     session_config: SessionConfig
     login_policy: LoginPolicy
     login_limiter: AddressLimiter
+    login_backoff: LoginBackoff
+    upload_limiter: AddressLimiter
     outbound_http: httpx.AsyncClient
     alipay: IdentityProvider
     zlb: IdentityProvider
@@ -68,6 +70,11 @@ class Services:
         outbound_http = httpx.AsyncClient(
             timeout=httpx.Timeout(5.0), limits=httpx.Limits(max_connections=50)
         )
+        login_policy = LoginPolicy(
+            max_failures=settings.staff_login_max_failures,
+            lock_for=timedelta(minutes=settings.staff_login_lock_minutes),
+            per_address=settings.staff_login_per_ip,
+        )
         db = session_factory(engine)
         identities = identity_providers.from_settings(settings, outbound_http)
         return cls(
@@ -80,12 +87,12 @@ class Services:
                 access_lifetime=timedelta(minutes=settings.access_token_minutes),
                 refresh_lifetime=timedelta(days=settings.refresh_token_days),
             ),
-            login_policy=LoginPolicy(
-                max_failures=settings.staff_login_max_failures,
-                lock_for=timedelta(minutes=settings.staff_login_lock_minutes),
-                per_address=settings.staff_login_per_ip,
-            ),
+            login_policy=login_policy,
             login_limiter=AddressLimiter(settings.staff_login_per_ip, settings.redis_url),
+            login_backoff=LoginBackoff(login_policy, settings.redis_url),
+            upload_limiter=AddressLimiter(
+                settings.upload_requests_per_person, settings.redis_url, "upload-request"
+            ),
             outbound_http=outbound_http,
             alipay=identities.alipay,
             zlb=identities.zlb,
@@ -219,6 +226,8 @@ class Services:
             self._sweeper = None
         await self.storage.aclose()
         await self.close_realtime()
+        for limiter in (self.login_limiter, self.login_backoff, self.upload_limiter):
+            await limiter.aclose()
         await self.outbound_http.aclose()
         await self.engine.dispose()
 

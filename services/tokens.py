@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,6 +66,12 @@ def read_access_claims(secret: str, token: str) -> AccessClaims:
 
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def successor_refresh_token(key: bytes, refresh_token: str) -> str:
+    """The refresh token that replaces ``refresh_token``: derived, so it is never stored."""
+    digest = hmac.new(key, refresh_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def new_id() -> str:

@@ -9,7 +9,8 @@ that ``storage.base_url`` names:
   after ``max + 1`` bytes instead of being buffered whole. Success is ``204 No Content``
   (or 200/201 when ``success_action_status`` asks, as on S3); failures are S3's status
   codes with an S3-style XML ``<Error>`` body. Fields after the file are ignored, as S3
-  ignores them. Nothing is written unless every condition held.
+  ignores them. Nothing is written unless every condition held. Unlike S3, a policy carries
+  one file only: a second POST with it is 403 AccessDenied.
 - ``GET|HEAD /files/{key:path}?expires=...&signature=...``: a signed download.
 """
 
@@ -162,6 +163,19 @@ class _PostForm:
         self.fields.append((self._name, value))
 
 
+async def _store(
+    storage: LocalDiskStorage, accepted: AcceptedPost, chunks: list[bytes]
+) -> Response | None:
+    """Write the file once per policy; an error response, or None when it was stored."""
+    try:
+        if not await storage.claim_policy(accepted):
+            return s3_error(403, "AccessDenied", "Invalid according to Policy: already used.")
+        await storage.write_atomic(accepted.key, b"".join(chunks))
+    except StorageError:
+        return s3_error(500, "InternalError", "We encountered an internal error. Please try again.")
+    return None
+
+
 async def _handle_upload(storage: LocalDiskStorage, request: Request) -> Response:
     mime, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
@@ -213,10 +227,9 @@ async def _handle_upload(storage: LocalDiskStorage, request: Request) -> Respons
         return s3_error(
             400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
         )
-    try:
-        await storage.write_atomic(accepted.key, b"".join(form.file_chunks))
-    except StorageError:
-        return s3_error(500, "InternalError", "We encountered an internal error. Please try again.")
+    refused = await _store(storage, accepted, form.file_chunks)
+    if refused is not None:
+        return refused
     if accepted.success_status == 201:
         location = f"{storage.base_url}/files/{accepted.key}"
         body = (

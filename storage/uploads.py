@@ -5,6 +5,11 @@ Rules: only the owner, only while the registration is editable (and, when it was
 only for a kind the reviewer reopened), only a kind the answers require, JPEG only, within the
 kind's size bounds. Files are never trusted until checked; a replaced file is deleted; a
 pending upload never confirmed expires and is swept away.
+
+A policy's size range is exactly the declared ``byteSize``; a registration has at most
+``MAX_PENDING_UPLOADS`` live policies at a time. Storage may accept a policy more than once
+until it expires (S3 does), so once a policy has expired the sweep deletes its pending key
+whatever became of the upload: a file sent again after the confirm does not stay.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from datetime import datetime, timedelta
 
 import anyio
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.attachments import Attachment, AttachmentKind, Upload, UploadStatus
 from models.db import SessionFactory, transaction
@@ -30,6 +36,8 @@ JPEG = "image/jpeg"
 ACCEPTED_CONTENT_TYPES = frozenset({"image/jpeg", "image/jpg", "image/pjpeg"})
 #: a pending upload is kept this long past its policy's expiry before it is swept
 SWEEP_GRACE = timedelta(minutes=30)
+#: live (unexpired, unconfirmed) upload policies one registration may hold
+MAX_PENDING_UPLOADS = 3
 
 
 def size_bounds(kind: AttachmentKind) -> tuple[int, int]:
@@ -59,6 +67,28 @@ def _check_target(data: RegistrationData, person_id: int, kind: AttachmentKind, 
         raise _fail(path, ErrorCode.FIELD_FROZEN)
     if kind not in data.required_kinds():
         raise _fail(path, ErrorCode.ATTACHMENT_NOT_REQUIRED)
+
+
+async def _check_pending_count(session: AsyncSession, registration_id: str, now: datetime) -> None:
+    # the registration's row lock (PostgreSQL) / the write lock (SQLite) serialises requests
+    await session.exec(
+        update(Registration)
+        .where(col(Registration.id) == registration_id)
+        .values(updated_at=Registration.updated_at)
+    )
+    live = (
+        await session.exec(
+            select(func.count())
+            .select_from(Upload)
+            .where(
+                Upload.registration_id == registration_id,
+                Upload.status == UploadStatus.PENDING,
+                col(Upload.expires_at) > now,
+            )
+        )
+    ).one()
+    if live >= MAX_PENDING_UPLOADS:
+        raise _fail("registrationId", ErrorCode.TOO_MANY_PENDING_UPLOADS)
 
 
 @dataclass
@@ -93,6 +123,7 @@ async def request_upload(
         if data is None:
             raise _fail("registrationId", ErrorCode.NOT_FOUND)
         _check_target(data, person_id, kind, path)
+        await _check_pending_count(session, registration_id, now)
         upload = Upload(
             id=upload_id,
             registration_id=registration_id,
@@ -100,7 +131,7 @@ async def request_upload(
             pending_key=f"pending/{registration_id}/{upload_id}.jpg",
             content_type=JPEG,
             declared_bytes=byte_size,
-            max_bytes=high,
+            max_bytes=byte_size,
             created_at=now,
             expires_at=now + timedelta(seconds=expires_in_s),
         )
@@ -108,8 +139,8 @@ async def request_upload(
         ticket = await storage.presign_upload(
             upload.pending_key,
             content_type=JPEG,
-            min_bytes=low,
-            max_bytes=high,
+            min_bytes=byte_size,  # the policy admits exactly the declared size
+            max_bytes=byte_size,
             expires_in_s=expires_in_s,
         )
     return RequestedUpload(upload, ticket)
@@ -161,6 +192,7 @@ async def confirm_upload(
     kind = AttachmentKind(upload.kind)
     path = f"attachments.{kind.value}"
     if upload.status == UploadStatus.CONFIRMED:
+        await storage.delete(upload.pending_key)  # a file sent again with the spent policy
         raise _fail("uploadId", ErrorCode.UPLOAD_ALREADY_CONFIRMED)
     if upload.status != UploadStatus.PENDING:
         code = (
@@ -178,6 +210,10 @@ async def confirm_upload(
     check = (
         image_checks.check_photo if kind is AttachmentKind.ID_PHOTO else image_checks.check_document
     )
+    if len(content) != upload.declared_bytes:  # a storage that ignored the policy's range
+        problem = FieldProblem(path, ErrorCode.FILE_CORRUPT)
+        await _reject(db, storage, upload, [problem])
+        raise ProblemsFound([problem])
     result = await anyio.to_thread.run_sync(check, content)
     if result.blocking or result.cleaned is None:
         problems = [
@@ -284,20 +320,29 @@ async def _record(
 async def sweep_expired_uploads(
     db: SessionFactory, storage: AttachmentStorage, now: datetime
 ) -> int:
-    """Expire pending uploads past their policy (plus a grace period) and delete their files."""
+    """Expire pending uploads past their policy (plus a grace period) and delete their files;
+    delete the pending key of every upload whose policy has expired since, confirmed or not,
+    so a file POSTed again with a spent policy is removed. The number of uploads expired."""
     cutoff = now - SWEEP_GRACE
     async with transaction(db) as session:
         rows = (
             await session.exec(
                 select(Upload)
-                .where(Upload.status == UploadStatus.PENDING, col(Upload.expires_at) < cutoff)
+                .where(
+                    col(Upload.pending_cleared).is_(False),
+                    col(Upload.expires_at) < cutoff,
+                )
                 .limit(500)
             )
         ).all()
+        expired = 0
         for row in rows:
-            row.status = UploadStatus.EXPIRED
+            if row.status == UploadStatus.PENDING:
+                row.status = UploadStatus.EXPIRED
+                expired += 1
+            row.pending_cleared = True
             session.add(row)
         keys = [row.pending_key for row in rows]
     for key in keys:
         await storage.delete(key)
-    return len(keys)
+    return expired

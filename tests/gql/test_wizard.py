@@ -343,14 +343,14 @@ async def test_lookup_unit_from_the_directory(api: Api, tmp_path: Any) -> None:
 
 
 async def test_a_slow_registry_counts_as_unavailable() -> None:
-    from integrations.unit_directory import LookupOutcome, lookup_unit
+    from integrations.unit_directory import FoundUnit, LookupOutcome, lookup_unit
 
     class Slow:
         name = "slow"
 
-        async def find(self, credit_code: str) -> str | None:
+        async def find(self, credit_code: str) -> FoundUnit | None:
             await asyncio.sleep(5)
-            return "never"
+            return FoundUnit("never", verified=True)
 
         async def ping(self) -> bool:
             return True

@@ -208,11 +208,24 @@ async def test_alipay_shaped_upload_is_stored(
     assert files_under(storage.root / "tmp") == []
 
 
+async def test_a_policy_carries_one_file_only(
+    storage: LocalDiskStorage, client: httpx.AsyncClient
+) -> None:
+    ticket = await ticket_for(storage, min_bytes=10, max_bytes=5000)
+    body, content_type = alipay_body(ticket.fields, jpeg_like(100))
+    assert (await post(client, ticket, body, content_type)).status_code == 204
+    await storage.delete(KEY)  # confirmed and moved away
+    again, content_type = alipay_body(ticket.fields, jpeg_like(200))
+    response = await post(client, ticket, again, content_type)
+    assert response.status_code == 403 and "<Code>AccessDenied</Code>" in response.text
+    assert await storage.size(KEY) is None
+
+
 async def test_sizes_at_the_limits_are_accepted(
     storage: LocalDiskStorage, client: httpx.AsyncClient
 ) -> None:
-    ticket = await ticket_for(storage, min_bytes=1000, max_bytes=2000)
     for size in (1000, 2000):
+        ticket = await ticket_for(storage, min_bytes=1000, max_bytes=2000, expires_in_s=size)
         body, content_type = alipay_body(ticket.fields, jpeg_like(size))
         response = await post(client, ticket, body, content_type)
         assert response.status_code == 204, response.text
@@ -382,12 +395,12 @@ async def test_success_action_status_201_returns_xml(
 async def test_reupload_replaces_atomically(
     storage: LocalDiskStorage, client: httpx.AsyncClient
 ) -> None:
-    ticket = await ticket_for(storage, min_bytes=10, max_bytes=5000)
-    for size in (300, 200):
+    for size in (300, 200):  # two tickets for one key (each policy carries one file)
+        ticket = await ticket_for(storage, min_bytes=10, max_bytes=5000, expires_in_s=size)
         body, content_type = alipay_body(ticket.fields, jpeg_like(size))
         assert (await post(client, ticket, body, content_type)).status_code == 204
     assert await storage.size(KEY) == 200
-    assert [path.name for path in files_under(storage.root)] == ["up456.jpg"]
+    assert [path.name for path in files_under(storage.root / "objects")] == ["up456.jpg"]
 
 
 # downloads ----------------------------------------------------------------------------------
