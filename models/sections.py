@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from models.contact import check_postal_code
 from models.cross_rules import (
@@ -25,6 +26,9 @@ from models.normalize import normalize_code, normalize_text
 from models.reference import ReferenceData
 from models.registration import EligibilityBasis
 from models.unit_codes import check_unit_code
+
+if TYPE_CHECKING:
+    from models.registration_data import RegistrationData
 
 EARLIEST_DATE = date(1900, 1, 1)
 # ID types whose number encodes birth date and gender (rules.md §1, §5.3, §5.4 2023 edition)
@@ -413,3 +417,106 @@ def clean_qualification(
     c.raise_if_any()
     assert level and kind and method and acquired
     return QualificationValues(level, kind, method, acquired, post, appointed, certificate)
+
+
+# -- several steps at once ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkOrResidenceAnswer:
+    work_unit: WorkUnitAnswer | None
+    residence: ResidenceAnswer | None
+    #: the unit's name in the directory, when its credit code is there
+    directory_name: str | None = None
+
+
+@dataclass(frozen=True)
+class EducationAnswers:
+    full_time: EducationAnswer | None
+    part_time: EducationAnswer | None
+
+
+@dataclass(frozen=True)
+class QualificationStep:
+    """The 专业技术资格 step; ``answer`` None: the applicant has none."""
+
+    answer: QualificationAnswer | None
+
+
+@dataclass(frozen=True)
+class FormAnswers:
+    """Any subset of the wizard's steps; None: that step is not part of this save."""
+
+    notice: list[str] | None = None
+    basic_info: BasicInfoAnswer | None = None
+    work_or_residence: WorkOrResidenceAnswer | None = None
+    education: EducationAnswers | None = None
+    qualification: QualificationStep | None = None
+
+
+# -- rechecking stored answers -------------------------------------------------------------
+
+
+def recheck(data: RegistrationData, reference: ReferenceData, today: date) -> list[FieldProblem]:
+    """Re-run every step's rules on the stored answers (dates move on; the birth date may have
+    been entered after the work and education steps)."""
+    problems: list[FieldProblem] = []
+    birth = data.basic.birth_date if data.basic else None
+
+    def collect(fn: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except ProblemsFound as exc:
+            problems.extend(exc.problems)
+
+    if data.work_unit is not None:
+        w = data.work_unit
+        collect(
+            clean_work_unit,
+            WorkUnitAnswer(
+                w.credit_code,
+                w.unit_name,
+                w.economic_type,
+                w.office_division_code,
+                w.postal_code,
+                w.accounting_start_date,
+                w.accounting_post,
+                w.administrative_title,
+            ),
+            birth_date=birth,
+            reference=reference,
+            today=today,
+        )
+    for prefix, e in (
+        ("education.fullTime", data.full_time),
+        ("education.partTime", data.part_time),
+    ):
+        if e is not None:
+            collect(
+                clean_education,
+                EducationAnswer(
+                    e.level, e.degree, e.verification_number, e.major, e.school, e.graduation_date
+                ),
+                prefix,
+                birth_date=birth,
+                reference=reference,
+                today=today,
+            )
+    if data.qualification is not None:
+        q = data.qualification
+        collect(
+            clean_qualification,
+            QualificationAnswer(
+                q.level,
+                q.type,
+                q.acquisition_method,
+                q.acquired_on,
+                q.appointed_post,
+                q.appointed_on,
+                q.certificate_number,
+            ),
+            birth_date=birth,
+            reference=reference,
+            today=today,
+        )
+    return problems
