@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from models.registration_data import RegistrationData
 
 EARLIEST_DATE = date(1900, 1, 1)
+#: a date as sent: a real day, the text of one that is not (UnparsedDate: INVALID_DATE), or none
+DateAnswer = date | str | None
 # ID types whose number encodes birth date and gender (rules.md §1, §5.3, §5.4 2023 edition)
 DERIVED_IDENTITY_TYPES = frozenset({"01", "06", "07", "05"})
 
@@ -92,13 +94,13 @@ class _Collector:
         return value
 
     def day(
-        self, field: str, value: date | None, *, today: date, required: bool = True
+        self, field: str, value: DateAnswer, *, today: date, required: bool = True
     ) -> date | None:
         if value is None:
             if required:
                 self.add(field, ErrorCode.REQUIRED)
             return None
-        if value < EARLIEST_DATE:
+        if not isinstance(value, date) or value < EARLIEST_DATE:
             self.add(field, ErrorCode.INVALID_DATE)
             return None
         if value > today:
@@ -169,7 +171,7 @@ class BasicInfoAnswer:
     political_status: str | None
     remarks: str | None
     gender: str | None = None
-    birth_date: date | None = None
+    birth_date: DateAnswer = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,9 @@ def clean_basic_info(
         gender, birth = derived_gender, derived_birth_date
         if answer.gender is not None and answer.gender != derived_gender:
             c.add("gender", ErrorCode.GENDER_MISMATCH)
-        if answer.birth_date is not None and answer.birth_date != derived_birth_date:
+        if answer.birth_date is not None and not isinstance(answer.birth_date, date):
+            c.add("birthDate", ErrorCode.INVALID_DATE)
+        elif answer.birth_date is not None and answer.birth_date != derived_birth_date:
             c.add("birthDate", ErrorCode.BIRTH_DATE_MISMATCH)
     else:
         gender = answer.gender
@@ -231,7 +235,7 @@ class WorkUnitAnswer:
     economic_type: str | None
     office_division_code: str | None
     postal_code: str | None
-    accounting_start_date: date | None
+    accounting_start_date: DateAnswer
     accounting_post: str | None
     administrative_title: str | None
 
@@ -312,7 +316,7 @@ class EducationAnswer:
     verification_number: str | None
     major: str | None
     school: str | None
-    graduation_date: date | None
+    graduation_date: DateAnswer
 
 
 @dataclass(frozen=True)
@@ -362,9 +366,9 @@ class QualificationAnswer:
     level: str | None
     type: str | None
     acquisition_method: str | None
-    acquired_on: date | None
+    acquired_on: DateAnswer
     appointed_post: str | None
-    appointed_on: date | None
+    appointed_on: DateAnswer
     certificate_number: str | None
 
 
