@@ -107,6 +107,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_DEPARTMENT = "UNKNOWN_DEPARTMENT"
     # the idempotency key was used before with a different request
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    COUNTRY_NOT_FOR_ID_TYPE = "COUNTRY_NOT_FOR_ID_TYPE"
+    FILE_SIZE_MISMATCH = "FILE_SIZE_MISMATCH"
 
 
 MESSAGES: dict[ErrorCode, str] = {
@@ -193,6 +195,8 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.DATE_RANGE_TOO_LONG: "统计的日期范围不能超过五年。",
     ErrorCode.UNKNOWN_DEPARTMENT: "会计管理部门不存在。",
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "此次提交的标识已用于另一个请求。",
+    ErrorCode.COUNTRY_NOT_FOR_ID_TYPE: "国家或地区与证件类型不符，请核对。",
+    ErrorCode.FILE_SIZE_MISMATCH: "收到的文件与申请上传时声明的大小不一致，请重新上传。",
 }
 
 

@@ -17,6 +17,7 @@ from models.cross_rules import (
     check_accounting_start,
     check_appointed_post_fits_level,
     check_appointment,
+    check_country_for_id_type,
     check_degree_fits_level,
     check_graduation_age,
     check_not_before_birth,
@@ -139,7 +140,7 @@ class _Collector:
         try:
             check()  # type: ignore[operator]
         except RuleViolation as exc:
-            self.add(field, exc.code)
+            self.add(field, exc.code, exc.message)
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -197,6 +198,8 @@ def clean_basic_info(
     is an error); for other ID types the applicant enters them."""
     c = _Collector("basicInfo")
     country = c.code("countryOrRegion", answer.country_or_region, "country_region", reference)
+    if country is not None:
+        c.rule("countryOrRegion", lambda: check_country_for_id_type(id_type, country))
     ethnic = c.code("ethnicGroup", answer.ethnic_group, "ethnic_group", reference)
     political = c.code("politicalStatus", answer.political_status, "political_status", reference)
     remarks = c.text("remarks", answer.remarks, max_length=500, required=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api import Api
 from tests.wizard import (
     BASIC,
@@ -130,3 +132,52 @@ async def test_a_birth_date_sent_with_the_other_steps_is_the_one_they_are_checke
         education={"fullTime": FULL_TIME},  # graduated 2012: at twelve
     )
     assert codes(payload) == {("education.fullTime.graduationDate", "GRADUATED_TOO_YOUNG")}
+
+
+US_PASSPORT = {
+    "name": "约翰·史密斯",
+    "idType": "04",
+    "idNumber": "560123456",
+    "phone": "13700001234",
+}
+PASSPORT_BASIC = {
+    "countryOrRegion": "USA",
+    "ethnicGroup": "01",
+    "politicalStatus": "13",
+    "gender": "MALE",
+    "birthDate": "1985-04-12",
+}
+
+
+async def test_a_us_passport_holder_completes_basic_info(api: Api) -> None:
+    options = (await api.data("{ formOptions { countriesOrRegions { code name } } }"))[
+        "formOptions"
+    ]["countriesOrRegions"]
+    assert {"code": "USA", "name": "美国"} in options and options[0]["code"] == "CHN"
+    applicant = await sign_in(api, US_PASSPORT)
+    registration = await started(applicant)
+    saved = await ok(applicant, SAVE_BASIC, registration, **PASSPORT_BASIC)
+    basic = saved["basicInfo"]
+    assert basic["countryOrRegion"] == {"code": "USA", "name": "美国"}
+    assert (basic["gender"], basic["birthDate"]) == ("MALE", "1985-04-12")
+    assert "BASIC_INFO" in [s["step"] for s in saved["steps"] if s["complete"]]
+
+
+@pytest.mark.parametrize(
+    ("identity", "country"),
+    [
+        ({"name": "张三", "idType": "01", "idNumber": "330106199003071236"}, "USA"),
+        ({"name": "陈大文", "idType": "02", "idNumber": "H12345678"}, "CHN"),
+    ],
+)
+async def test_a_country_the_id_type_does_not_allow(
+    api: Api, identity: dict[str, str], country: str
+) -> None:
+    applicant = await sign_in(api, {**identity, "phone": "13900002222"})
+    registration = await started(applicant)
+    answer: dict[str, str | None] = {**PASSPORT_BASIC, "countryOrRegion": country}
+    if identity["idType"] == "01":
+        answer = {**BASIC, "countryOrRegion": country}
+    payload = await step(applicant, SAVE_BASIC, registration, **answer)
+    assert codes(payload) == {("basicInfo.countryOrRegion", "COUNTRY_NOT_FOR_ID_TYPE")}
+    assert "国家或地区应为" in payload["errors"][0]["message"]
