@@ -204,6 +204,22 @@ def message_for(code: ErrorCode) -> str:
     return MESSAGES[code]
 
 
+def byte_size_text(size: int) -> str:
+    """A limit as a person reads it: 3145727 -> "3 MB", 61441 -> "60 KB"."""
+    if size >= 1024 * 1024:
+        return f"{round(size / (1024 * 1024))} MB"
+    return f"{round(size / 1024)} KB"
+
+
+def size_limit_message(code: ErrorCode, limit: int) -> str:
+    """FILE_TOO_LARGE / FILE_TOO_SMALL with the limit in the sentence (other codes: as listed)."""
+    if code is ErrorCode.FILE_TOO_LARGE:
+        return f"文件过大（上限{byte_size_text(limit)}），请压缩后重新上传。"
+    if code is ErrorCode.FILE_TOO_SMALL:
+        return f"文件过小（下限{byte_size_text(limit)}），图片可能不清晰，请重新拍摄或扫描后上传。"
+    return MESSAGES[code]
+
+
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
     """One problem with one field: the domain form of a GraphQL ``FieldError``."""
