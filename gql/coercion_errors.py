@@ -31,7 +31,9 @@ from graphql.language import Visitor, visit
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-CODE = "BAD_USER_INPUT"
+from gql.errors import GraphQLErrorCode
+
+CODE = GraphQLErrorCode.BAD_USER_INPUT.value
 
 _VARIABLE = re.compile(
     r"Variable '\$(?P<var>\w+)' has invalid value(?: at (?P<at>[^:]*))?: (?P<detail>.*)", re.S
