@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, datetime
 
 _FULLWIDTH_FIRST = 0xFF01  # ！
 _FULLWIDTH_LAST = 0xFF5E  # ～
@@ -66,3 +67,24 @@ def normalize_text(raw: str) -> str:
     """
     text = unicodedata.normalize("NFC", raw).replace(_IDEOGRAPHIC_SPACE, " ")
     return _WHITESPACE_RUN.sub(" ", text).strip()
+
+
+class UnparsedDate(str):
+    """What was sent for a date that is not a real day written ``YYYY-MM-DD`` ("2012-02-30",
+    "2012/06/30", a number). The API takes it as it is; the rules answer ``INVALID_DATE``."""
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(raw: object) -> date | UnparsedDate:
+    """A day from its ISO text; anything else comes back as :class:`UnparsedDate` (never raises)."""
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    text = raw.strip() if isinstance(raw, str) else repr(raw)
+    if _DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    return UnparsedDate(text[:40])

@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.attachments import Attachment, AttachmentKind, Upload, UploadStatus
 from models.db import SessionFactory, transaction
-from models.errors import ErrorCode, FieldProblem, ProblemsFound
+from models.errors import ErrorCode, FieldProblem, ProblemsFound, size_limit_message
 from models.limits import is_record_id
 from models.registration import EDITABLE_STATUSES, Registration, Status
 from models.registration_data import RegistrationData, load_registration
@@ -114,10 +114,12 @@ async def request_upload(
     if content_type.strip().lower() not in ACCEPTED_CONTENT_TYPES:
         raise _fail("contentType", ErrorCode.CONTENT_TYPE_NOT_ALLOWED)
     low, high = size_bounds(kind)
-    if byte_size > high:
-        raise _fail("byteSize", ErrorCode.FILE_TOO_LARGE)
-    if byte_size < low:
-        raise _fail("byteSize", ErrorCode.FILE_TOO_SMALL)
+    for wrong, code, limit in (
+        (byte_size > high, ErrorCode.FILE_TOO_LARGE, high),
+        (byte_size < low, ErrorCode.FILE_TOO_SMALL, low),
+    ):
+        if wrong:
+            raise ProblemsFound([FieldProblem("byteSize", code, size_limit_message(code, limit))])
     async with transaction(db) as session:
         data = await load_registration(session, registration_id)
         if data is None:
@@ -207,6 +209,10 @@ async def confirm_upload(
         if upload.expires_at <= now:
             raise _fail("uploadId", ErrorCode.UPLOAD_EXPIRED)
         raise _fail("uploadId", ErrorCode.UPLOAD_NOT_RECEIVED)
+    if len(content) > upload.declared_bytes:
+        # sent, but not the file announced (a different photo, or one edited after the request)
+        await _reject(db, storage, upload, [FieldProblem(path, ErrorCode.FILE_SIZE_MISMATCH)])
+        raise _fail(path, ErrorCode.FILE_SIZE_MISMATCH)
     check = (
         image_checks.check_photo if kind is AttachmentKind.ID_PHOTO else image_checks.check_document
     )

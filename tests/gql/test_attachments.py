@@ -406,3 +406,35 @@ async def test_upload_requests_are_rate_limited_per_applicant(
         assert (await request_upload(other, theirs["id"], "ID_PHOTO", len(file_for("ID_PHOTO"))))[
             "errors"
         ] == []
+
+
+async def test_size_answers_name_the_limit_and_a_bigger_file_than_declared_is_a_mismatch(
+    api: Api,
+) -> None:
+    applicant = await sign_in(api)
+    registration = await fill_wizard(applicant, work=False, qualification=False)
+    rid = registration["id"]
+    too_large = await request_upload(applicant, rid, "ID_PHOTO", 5_000_000)
+    assert too_large["errors"][0]["message"].startswith("文件过大（上限3 MB）")
+    too_small = await request_upload(applicant, rid, "ID_PHOTO", 50_000)
+    assert too_small["errors"][0]["message"].startswith("文件过小（下限60 KB）")
+
+    photo = file_for("ID_PHOTO")
+    # declared smaller than what is then sent (within the kind's limit): stored, but refused
+    requested = await request_upload(applicant, rid, "ID_PHOTO", len(photo) - 1000)
+    sent = await post_file(applicant, requested["upload"], photo)
+    assert sent.status_code == 204
+    mismatch = await confirm(applicant, requested["upload"]["id"])
+    assert [(e["field"], e["code"]) for e in mismatch["errors"]] == [
+        ("attachments.ID_PHOTO", "FILE_SIZE_MISMATCH")
+    ]
+    assert mismatch["registration"]["attachments"] == []
+
+    # over the kind's limit: the local storage answers JSON a phone can show
+    ticket = (await request_upload(applicant, rid, "ID_PHOTO", len(photo)))["upload"]
+    refused = await post_file(applicant, ticket, photo + b"\0" * ticket["maxBytes"])
+    assert refused.status_code == 400
+    assert refused.headers["content-type"].startswith("application/json")
+    body = refused.json()
+    assert body["code"] == "FILE_TOO_LARGE" and body["s3Code"] == "EntityTooLarge"
+    assert body["message"].startswith("文件过大（上限3 MB）")

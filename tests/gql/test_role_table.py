@@ -114,6 +114,10 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         f"mutation({R}) {{ saveQualification(input: {{registrationId: $id, expectedVersion: 0}}) {{ errors {{ code }} }} }}",
         APPLICANTS,
     ),
+    "saveRegistration": (
+        f"mutation({R}) {{ saveRegistration(input: {{registrationId: $id, expectedVersion: 0}}) {{ errors {{ code }} }} }}",
+        APPLICANTS,
+    ),
     "submitRegistration": (
         f"mutation({R}) {{ submitRegistration(input: {{registrationId: $id, expectedVersion: 0, agreed: true}}) {{ errors {{ code }} }} }}",
         APPLICANTS,

@@ -96,7 +96,7 @@ async def test_wizard_for_a_non_resident_id_enters_gender_and_birth_date(any_api
     applicant = await sign_in(any_api, HK_PERMIT)
     registration = await start(applicant)
     assert registration["basicInfo"]["gender"] is None
-    missing = await step(applicant, SAVE_BASIC, registration, **BASIC)
+    missing = await step(applicant, SAVE_BASIC, registration, **{**BASIC, "countryOrRegion": "HKG"})
     assert codes(missing) == {("basicInfo.gender", "REQUIRED"), ("basicInfo.birthDate", "REQUIRED")}
     registration = await fill_wizard(
         applicant,

@@ -80,9 +80,11 @@ def files_under(root: Path) -> list[Path]:
 
 
 def s3_code(response: httpx.Response) -> str:
-    found = re.search(r"<Code>([^<]+)</Code>", response.text)
-    assert found, response.text
-    return found.group(1)
+    """The S3 code of a local-storage error (its body is JSON; S3's own is XML)."""
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    body = response.json()
+    assert re.search(r"[\u4e00-\u9fff]", body["message"]), body  # a sentence a phone can show
+    return str(body["s3Code"])
 
 
 @pytest.fixture
@@ -232,6 +234,15 @@ async def test_sizes_at_the_limits_are_accepted(
         assert await storage.size(KEY) == size
 
 
+# what the local endpoint answers in `code`, and how its message starts, per case
+OUR_CODES = {
+    "oversized": "FILE_TOO_LARGE",
+    "undersized": "FILE_TOO_SMALL",
+    "expired": "UPLOAD_EXPIRED",
+}
+MESSAGE_STARTS = {"oversized": "文件过大（上限5 KB）", "undersized": "文件过小（下限1 KB）"}
+
+
 @pytest.mark.parametrize(
     ("case", "status", "code", "message"),
     [
@@ -297,9 +308,11 @@ async def test_policy_violations_are_refused_and_leave_nothing(
     body, content_type = alipay_body(fields, data, file_field=file_field)
     response = await post(client, ticket, body, content_type)
     assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/xml")
     assert s3_code(response) == code
-    assert message in response.text.replace("&quot;", '"')
+    body = response.json()
+    assert message in body["detail"]
+    assert body["code"] == OUR_CODES.get(case, "UPLOAD_FORM_INVALID")
+    assert body["message"].startswith(MESSAGE_STARTS.get(case, ""))  # sizes name the limit
     assert files_under(storage.root) == []
 
 
