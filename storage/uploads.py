@@ -37,7 +37,7 @@ ACCEPTED_CONTENT_TYPES = frozenset({"image/jpeg", "image/jpg", "image/pjpeg"})
 #: a pending upload is kept this long past its policy's expiry before it is swept
 SWEEP_GRACE = timedelta(minutes=30)
 #: live (unexpired, unconfirmed) upload policies one registration may hold
-MAX_PENDING_UPLOADS = 3
+MAX_PENDING_UPLOADS = len(AttachmentKind)  # every proof at once, in one request
 
 
 def size_bounds(kind: AttachmentKind) -> tuple[int, int]:

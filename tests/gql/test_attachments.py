@@ -360,20 +360,23 @@ async def test_the_policy_admits_exactly_the_declared_size(storage_api: Api) -> 
         assert await storage_api.services.storage.read(_key_of(ticket)) is None  # type: ignore[union-attr]
 
 
-async def test_at_most_three_pending_uploads_per_registration(api: Api) -> None:
+async def test_pending_uploads_per_registration_are_capped(api: Api) -> None:
+    from storage.uploads import MAX_PENDING_UPLOADS
+
+    assert MAX_PENDING_UPLOADS == 9  # one for each kind of proof: all of them at once
     applicant = await sign_in(api)
     registration = await fill_wizard(applicant)
     photo = file_for("ID_PHOTO")
     tickets = [
         await request_upload(applicant, registration["id"], "ID_PHOTO", len(photo))
-        for _ in range(3)
+        for _ in range(MAX_PENDING_UPLOADS)
     ]
     assert all(t["errors"] == [] for t in tickets)
-    fourth = await request_upload(applicant, registration["id"], "ID_PHOTO", len(photo))
-    assert [(e["field"], e["code"]) for e in fourth["errors"]] == [
+    one_more = await request_upload(applicant, registration["id"], "ID_PHOTO", len(photo))
+    assert [(e["field"], e["code"]) for e in one_more["errors"]] == [
         ("registrationId", "TOO_MANY_PENDING_UPLOADS")
     ]
-    assert fourth["upload"] is None
+    assert one_more["upload"] is None
     ticket = tickets[0]["upload"]
     await post_file(applicant, ticket, photo)
     assert (await confirm(applicant, ticket["id"]))["errors"] == []
@@ -408,7 +411,7 @@ async def test_upload_requests_are_rate_limited_per_applicant(
         ] == []
 
 
-async def test_size_answers_name_the_limit_and_a_bigger_file_than_declared_is_a_mismatch(
+async def test_size_answers_name_the_limit_and_a_bigger_file_than_declared_is_refused(
     api: Api,
 ) -> None:
     applicant = await sign_in(api)
@@ -420,21 +423,23 @@ async def test_size_answers_name_the_limit_and_a_bigger_file_than_declared_is_a_
     assert too_small["errors"][0]["message"].startswith("文件过小（下限60 KB）")
 
     photo = file_for("ID_PHOTO")
-    # declared smaller than what is then sent (within the kind's limit): stored, but refused
+    # declared smaller than what is then sent: the policy admits exactly the declared size, so
+    # the storage refuses the file at once, in Chinese, naming the size it expected
     requested = await request_upload(applicant, rid, "ID_PHOTO", len(photo) - 1000)
     sent = await post_file(applicant, requested["upload"], photo)
-    assert sent.status_code == 204
+    assert sent.status_code == 400 and sent.json()["code"] == "FILE_TOO_LARGE"
+    assert sent.json()["message"].startswith(f"文件过大（上限{(len(photo) - 1000) // 1024} KB）")
     mismatch = await confirm(applicant, requested["upload"]["id"])
     assert [(e["field"], e["code"]) for e in mismatch["errors"]] == [
-        ("attachments.ID_PHOTO", "FILE_SIZE_MISMATCH")
+        ("uploadId", "UPLOAD_NOT_RECEIVED")
     ]
     assert mismatch["registration"]["attachments"] == []
 
-    # over the kind's limit: the local storage answers JSON a phone can show
+    # over the policy's size (the declared one): the local storage answers JSON a phone can show
     ticket = (await request_upload(applicant, rid, "ID_PHOTO", len(photo)))["upload"]
     refused = await post_file(applicant, ticket, photo + b"\0" * ticket["maxBytes"])
     assert refused.status_code == 400
     assert refused.headers["content-type"].startswith("application/json")
     body = refused.json()
     assert body["code"] == "FILE_TOO_LARGE" and body["s3Code"] == "EntityTooLarge"
-    assert body["message"].startswith("文件过大（上限3 MB）")
+    assert body["message"].startswith(f"文件过大（上限{len(photo) // 1024} KB）")
