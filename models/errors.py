@@ -107,6 +107,11 @@ class ErrorCode(StrEnum):
     UNKNOWN_DEPARTMENT = "UNKNOWN_DEPARTMENT"
     # the idempotency key was used before with a different request
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    # the life of a record (issue 12)
+    FINDING_NOT_FOUND = "FINDING_NOT_FOUND"
+    REASON_NOT_APPLICABLE = "REASON_NOT_APPLICABLE"
+    FORWARD_SAME_DEPARTMENT = "FORWARD_SAME_DEPARTMENT"
+    BASE_SUPERSEDED = "BASE_SUPERSEDED"
 
 
 MESSAGES: dict[ErrorCode, str] = {
@@ -193,7 +198,30 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.DATE_RANGE_TOO_LONG: "统计的日期范围不能超过五年。",
     ErrorCode.UNKNOWN_DEPARTMENT: "会计管理部门不存在。",
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "此次提交的标识已用于另一个请求。",
+    ErrorCode.FINDING_NOT_FOUND: "此项没有需要核对的提示，无需确认。",
+    ErrorCode.REASON_NOT_APPLICABLE: "此退回原因不适用于所指出的项目。",
+    ErrorCode.FORWARD_SAME_DEPARTMENT: "登记已属于该会计管理部门，无需转办。",
+    ErrorCode.BASE_SUPERSEDED: "被变更的登记记录已发生变化，请退回申请人按最新记录重新办理。",
 }
+
+# Findings (registration.problems) that only ask a reviewer to look: a reviewer may confirm
+# them through approveRegistration.checkedFields. Every other code blocks an approval. A new
+# advisory check adds its code here and nowhere else.
+ADVISORY: frozenset[ErrorCode] = frozenset(
+    {
+        ErrorCode.NEEDS_CHECK,
+        ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG,
+        ErrorCode.PHOTO_BACKGROUND,
+        ErrorCode.PHOTO_UPSCALED,
+        ErrorCode.DOCUMENT_BLANK,
+        ErrorCode.DOCUMENT_LOW_RESOLUTION,
+    }
+)
+
+
+def is_advisory(code: ErrorCode) -> bool:
+    """A finding a reviewer may confirm as checked (``ADVISORY``)."""
+    return code in ADVISORY
 
 
 def message_for(code: ErrorCode) -> str:

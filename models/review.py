@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -25,12 +25,13 @@ from models.accounts import StaffRole
 from models.attachments import AttachmentKind
 from models.clock import CHINA_TZ
 from models.db import enum_type, utcnow
-from models.errors import ErrorCode, FieldProblem, ProblemsFound
+from models.errors import ErrorCode, FieldProblem, ProblemsFound, is_advisory
 from models.history import record_transition
 from models.reference import ReferenceData
 from models.registration import BasicInfoSection, Registration, Status, Submission
 from models.registration_data import RegistrationData, load_registration
-from models.review_reasons import NOTE_REQUIRED, ReturnReason
+from models.reopen import reopened_paths
+from models.review_reasons import NOTE_REQUIRED, ReturnReason, applies
 from models.wizard import recheck
 
 MAX_COMMENT = 1000
@@ -230,6 +231,8 @@ def clean_return_items(items: Sequence[ReturnItemInput]) -> list[CleanReturnItem
             problems.append(FieldProblem(f"{prefix}.note", ErrorCode.INVALID_FORMAT))
         elif note is None and reason in NOTE_REQUIRED:
             problems.append(FieldProblem(f"{prefix}.note", ErrorCode.NOTE_REQUIRED))
+        if reason is not None and path in REVIEWABLE_PATHS and not applies(reason, path):
+            problems.append(FieldProblem(f"{prefix}.reasonCode", ErrorCode.REASON_NOT_APPLICABLE))
         if reason is not None and (path, reason.value) in seen:
             problems.append(
                 FieldProblem(
@@ -245,10 +248,6 @@ def clean_return_items(items: Sequence[ReturnItemInput]) -> list[CleanReturnItem
 
 
 # -- approve and return -------------------------------------------------------------------------
-
-# findings a reviewer may confirm as checked; any other finding blocks an approval
-CONFIRMABLE: Final = frozenset({ErrorCode.NEEDS_CHECK, ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG})
-
 
 def _problem(path: str, code: ErrorCode) -> ProblemsFound:
     return ProblemsFound([FieldProblem(path, code)])
@@ -299,26 +298,34 @@ async def _claim_version(
 
 
 def unresolved_problems(
-    data: RegistrationData, reference: ReferenceData, today: date, checked: Iterable[str]
-) -> tuple[list[FieldProblem], list[str]]:
+    data: RegistrationData, reference: ReferenceData, today: date, checked: Sequence[str]
+) -> tuple[list[FieldProblem], list[FieldProblem]]:
     """What stands in the way of an approval, and the findings the reviewer confirmed.
 
-    Blocking: anything incomplete or now breaking a rule, any finding that is a rule failure,
-    and every warning finding (registration.problems) whose field is not in ``checked``.
+    Blocking: anything incomplete or now breaking a rule, every finding that is not advisory
+    (``models.errors.ADVISORY``), and every advisory finding whose path is not in ``checked``.
+    A path in ``checked`` confirms every advisory finding on it; a path with no advisory
+    finding at all is ``FINDING_NOT_FOUND`` (``checkedFields.<index>``).
     """
-    wanted = set(checked)
+    wanted = {path: index for index, path in reversed(list(enumerate(checked)))}
     blocking = data.incomplete() + recheck(data, reference, today)
-    confirmed: list[str] = []
+    confirmed: list[FieldProblem] = []
     for finding in data.findings(today):
-        if finding.code in CONFIRMABLE and finding.field in wanted:
-            confirmed.append(finding.field)
+        if is_advisory(finding.code) and finding.field in wanted:
+            confirmed.append(finding)
         else:
             blocking.append(finding)
     problems = [
         FieldProblem(p.field, ErrorCode.UNRESOLVED_PROBLEMS, f"{p.message}（{p.code.value}）")
         for p in blocking
     ]
-    return problems, sorted(set(confirmed))
+    found = {f.field for f in confirmed}
+    problems += [
+        FieldProblem(f"checkedFields.{index}", ErrorCode.FINDING_NOT_FOUND)
+        for path, index in wanted.items()
+        if path not in found
+    ]
+    return problems, confirmed
 
 
 # remembers a unit confirmed by an approval: integrations.unit_directory.remember_unit
@@ -344,7 +351,7 @@ async def approve_registration(
     cleaned_comment = clean_comment(comment)
     data, submission = await _reviewable(session, reviewer, registration_id, expected_version)
     problems, confirmed = unresolved_problems(
-        data, reference, now.date(), (c.strip() for c in checked_fields[:100])
+        data, reference, now.date(), [c.strip() for c in checked_fields[:100]]
     )
     if problems:
         raise ProblemsFound(problems)
@@ -368,13 +375,14 @@ async def approve_registration(
         actor_id=reviewer.staff_id,
         now=now,
         comment=cleaned_comment,
+        items=[{"field": f.field, "confirmedCode": f.code.value} for f in confirmed],
     )
     decision = ReviewDecision(
         registration_id=registration.id,
         submission_id=_id(submission.id),
         outcome=ReviewOutcome.APPROVED,
         comment=cleaned_comment,
-        checked_fields=confirmed,
+        checked_fields=sorted({f.field for f in confirmed}),
         reviewer_id=_id(reviewer.staff_id),
         department_code=registration.department_code,
         event_id=event.id,
@@ -414,7 +422,7 @@ async def return_registration(
     await _claim_version(session, registration, expected_version, now)
     registration.status = Status.RETURNED
     registration.decided_at = now
-    registration.reopened = sorted({item.field for item in cleaned})
+    registration.reopened = reopened_paths(item.field for item in cleaned)
     session.add(registration)
     await session.flush()
     event = await record_transition(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -160,7 +160,7 @@ class RegistrationEvent:
             from_status=RegistrationStatus(row.from_status) if row.from_status else None,
             occurred_at=row.occurred_at,
             comment=row.comment,
-            items=[ReturnItem.of(item, reference) for item in row.items],
+            items=ReturnItem.all_of(row.items, reference),
         )
 
 
@@ -169,6 +169,11 @@ class ReturnItem:
     field: str
     reason: Option
     note: str | None
+
+    @classmethod
+    def all_of(cls, items: list[dict[str, Any]], reference: ReferenceData) -> list[ReturnItem]:
+        """The return items of an event (an approval's items are confirmed findings instead)."""
+        return [cls.of(item, reference) for item in items if "reasonCode" in item]
 
     @classmethod
     def of(cls, item: dict[str, str], reference: ReferenceData) -> ReturnItem:

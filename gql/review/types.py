@@ -60,8 +60,10 @@ class ApproveRegistrationInput:
     comment: str | None = None
     checked_fields: list[str] = strawberry.field(
         default_factory=list,
-        description="Field paths of warning findings (registration.problems) the reviewer has "
-        "checked; any other finding makes the approval UNRESOLVED_PROBLEMS",
+        description="Paths of advisory findings (registration.problems) the reviewer has "
+        "checked: a path confirms every advisory finding on it (attachments.ID_PHOTO). Blocking "
+        "findings cannot be confirmed (UNRESOLVED_PROBLEMS); a path without a finding is "
+        "FINDING_NOT_FOUND",
     )
 
 
@@ -251,6 +253,9 @@ class AuditEntry:
     to_status: RegistrationStatus | None
     comment: str | None
     items: list[ReturnItem]
+    checked_fields: list[str] = strawberry.field(
+        description="APPROVED: the paths whose advisory findings the reviewer confirmed"
+    )
 
 
 def staff_view(info: strawberry.Info, registration: RegistrationRow) -> bool:
@@ -348,7 +353,8 @@ async def audit_trail_for(
                 from_status=RegistrationStatus(e.from_status) if e.from_status else None,
                 to_status=RegistrationStatus(e.to_status),
                 comment=e.comment,
-                items=[ReturnItem.of(item, reference) for item in e.items],
+                items=ReturnItem.all_of(e.items, reference),
+                checked_fields=sorted({i["field"] for i in e.items if "confirmedCode" in i}),
             ),
         )
         for e in events
@@ -366,6 +372,7 @@ async def audit_trail_for(
                 to_status=None,
                 comment=None,
                 items=[],
+                checked_fields=[],
             ),
         )
         for r in reads
