@@ -249,6 +249,7 @@ def clean_return_items(items: Sequence[ReturnItemInput]) -> list[CleanReturnItem
 
 # -- approve and return -------------------------------------------------------------------------
 
+
 def _problem(path: str, code: ErrorCode) -> ProblemsFound:
     return ProblemsFound([FieldProblem(path, code)])
 
@@ -357,6 +358,8 @@ async def approve_registration(
         raise ProblemsFound(problems)
     registration = data.registration
     await _claim_version(session, registration, expected_version, now)
+    if registration.amends_id is not None:
+        await _supersede(session, registration, reviewer, now)
     registration.status = Status.APPROVED
     registration.decided_at = now
     registration.reopened = []
@@ -461,6 +464,39 @@ async def return_registration(
     session.add_all(rows)
     await session.flush()
     return data, DecisionRecord(decision, submission.sequence, rows)
+
+
+async def _supersede(
+    session: AsyncSession, change: Registration, reviewer: Reviewer, now: datetime
+) -> None:
+    """An approved change replaces the record it amends, which becomes SUPERSEDED (and its
+    department sees it in its history). BASE_SUPERSEDED when that record is no longer the
+    person's approved one (reopened or replaced meanwhile): nothing changes."""
+    base = (
+        await session.exec(
+            select(Registration).where(col(Registration.id) == change.amends_id).with_for_update()
+        )
+    ).first()
+    if base is None or base.status != Status.APPROVED or base.person_id != change.person_id:
+        raise _problem("registrationId", ErrorCode.BASE_SUPERSEDED)
+    result = await session.exec(
+        update(Registration)
+        .where(col(Registration.id) == base.id, col(Registration.status) == Status.APPROVED.value)
+        .values(status=Status.SUPERSEDED.value, version=base.version + 1, updated_at=now)
+    )
+    if result.rowcount != 1:
+        raise _problem("registrationId", ErrorCode.BASE_SUPERSEDED)
+    await session.refresh(base)
+    await record_transition(
+        session,
+        base,
+        "SUPERSEDED",
+        Status.APPROVED,
+        actor_kind="STAFF",
+        actor_id=reviewer.staff_id,
+        now=now,
+        comment=f"由信息变更 {change.id} 取代",
+    )
 
 
 def _id(value: int | None) -> int:
@@ -618,10 +654,29 @@ async def changes_since_last_submission(
             .limit(2)
         )
     ).all()
-    if len(latest_two) < 2:
+    if len(latest_two) == 2:
+        current, previous = latest_two
+        return changes_between(previous.snapshot, current.snapshot)
+    registration = await session.get(Registration, registration_id)
+    if not latest_two or registration is None or registration.amends_id is None:
         return None
-    current, previous = latest_two
-    return changes_between(previous.snapshot, current.snapshot)
+    # a change's first submission: against the approved record it amends
+    base = await latest_submission(session, registration.amends_id)
+    if base is None:
+        return None
+    return changes_between(_file_facts(base.snapshot), _file_facts(latest_two[0].snapshot))
+
+
+def _file_facts(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot whose attachments compare by their files (a change shares the approved
+    record's files under new attachment ids)."""
+    attachments = snapshot.get("attachments") or {}
+    return snapshot | {
+        "attachments": {
+            kind: {k: v for k, v in facts.items() if k != "id"}
+            for kind, facts in attachments.items()
+        }
+    }
 
 
 # -- the reviewer's queue -----------------------------------------------------------------------

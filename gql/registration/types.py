@@ -16,6 +16,7 @@ from models.reference import ReferenceData
 from models.registration import DepartmentRule as DomainDepartmentRule
 from models.registration import EligibilityBasis as DomainEligibilityBasis
 from models.registration import RegistrationEvent as EventRow
+from models.registration import RegistrationKind as DomainRegistrationKind
 from models.registration import Status as DomainStatus
 from models.registration import UnitNameSource as DomainUnitNameSource
 from models.registration_data import RegistrationData
@@ -25,7 +26,17 @@ if TYPE_CHECKING:
     from gql.attachments.types import AttachmentType
     from gql.review.types import AuditEntry, FieldChange, ReviewDecisionType, SubmissionType
 
-strawberry.enum(DomainStatus, name="RegistrationStatus")
+strawberry.enum(
+    DomainStatus,
+    name="RegistrationStatus",
+    description="DRAFT → SUBMITTED → RETURNED / APPROVED; WITHDRAWN by the applicant; "
+    "SUPERSEDED: an approved record replaced by an approved change",
+)
+strawberry.enum(
+    DomainRegistrationKind,
+    name="RegistrationKind",
+    description="INITIAL: the first registration; CHANGE: 信息变更 of the approved record",
+)
 strawberry.enum(
     DomainEligibilityBasis,
     name="EligibilityBasis",
@@ -38,6 +49,7 @@ strawberry.enum(DomainUnitNameSource, name="UnitNameSource")
 strawberry.enum(DomainStep, name="Step")
 strawberry.enum(DomainAttachmentKind, name="AttachmentKind")
 RegistrationStatus = DomainStatus
+RegistrationKind = DomainRegistrationKind
 EligibilityBasis = DomainEligibilityBasis
 DepartmentRule = DomainDepartmentRule
 UnitNameSource = DomainUnitNameSource
@@ -206,6 +218,7 @@ def _education(reference: ReferenceData, row: object) -> EducationEntry | None:
 class Registration:
     id: strawberry.ID
     status: RegistrationStatus
+    kind: RegistrationKind
     version: int = strawberry.field(description="Send it back as expectedVersion on every edit")
     created_at: datetime
     updated_at: datetime
@@ -224,6 +237,7 @@ class Registration:
         return cls(
             id=strawberry.ID(r.id),
             status=RegistrationStatus(r.status),
+            kind=RegistrationKind(r.kind),
             version=r.version,
             created_at=r.created_at,
             updated_at=r.updated_at,
@@ -234,6 +248,17 @@ class Registration:
             data=data,
             reference=reference,
         )
+
+    @strawberry.field(description="A CHANGE: the approved (or since superseded) record it amends")
+    async def amends(self, info: strawberry.Info) -> Registration | None:
+        from models.registration_data import load_registration
+
+        base_id = self.data.registration.amends_id
+        if base_id is None:
+            return None
+        async with info.context.db() as db:
+            base = await load_registration(db, base_id)
+        return Registration.of(base, self.reference) if base is not None else None
 
     @strawberry.field
     def steps(self) -> list[StepState]:

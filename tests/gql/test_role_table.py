@@ -42,6 +42,7 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "formOptions": ("{ formOptions { idTypes { code } } }", PUBLIC),
     "divisions": ("{ divisions { code } }", PUBLIC),
     "myRegistration": ("{ myRegistration { id } }", APPLICANTS),
+    "myApprovedRegistration": ("{ myApprovedRegistration { id } }", APPLICANTS),
     "registration": (
         f"query({R}) {{ registration(id: $id) {{ id basicInfo {{ idNumber phone }} }} }}",
         SIGNED_IN,
