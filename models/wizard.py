@@ -263,7 +263,6 @@ async def start_registration(
             session.add(registration)
             await session.flush()
     except IntegrityError:
-        session.expunge(registration)
         winner = await open_registration(session, person_id)
         if winner is None:  # the other registration was withdrawn meanwhile: ask again
             raise _problem("registrationId", ErrorCode.VERSION_CONFLICT) from None
