@@ -219,6 +219,8 @@ class RegistrationEvent(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     department_code: str | None = Field(default=None, max_length=6)
+    # FORWARDED: the department it came from (its queue hears FORWARDED_OUT)
+    previous_department_code: str | None = Field(default=None, max_length=6)
     occurred_at: datetime = Field(default_factory=utcnow)
 
 

@@ -31,8 +31,12 @@ from models.reference import ReferenceData
 from models.registration import BasicInfoSection, Registration, Status, Submission
 from models.registration_data import RegistrationData, load_registration
 from models.reopen import reopened_paths
+from models.review_changes import Change, changes_between, changes_since_last_submission
 from models.review_reasons import NOTE_REQUIRED, ReturnReason, applies
+from models.supersede import supersede
 from models.wizard import recheck
+
+__all__ = ["Change", "changes_between", "changes_since_last_submission"]
 
 MAX_COMMENT = 1000
 MAX_NOTE = 500
@@ -359,7 +363,7 @@ async def approve_registration(
     registration = data.registration
     await _claim_version(session, registration, expected_version, now)
     if registration.amends_id is not None:
-        await _supersede(session, registration, reviewer, now)
+        await supersede(session, registration, reviewer.staff_id, now)
     registration.status = Status.APPROVED
     registration.decided_at = now
     registration.reopened = []
@@ -466,39 +470,6 @@ async def return_registration(
     return data, DecisionRecord(decision, submission.sequence, rows)
 
 
-async def _supersede(
-    session: AsyncSession, change: Registration, reviewer: Reviewer, now: datetime
-) -> None:
-    """An approved change replaces the record it amends, which becomes SUPERSEDED (and its
-    department sees it in its history). BASE_SUPERSEDED when that record is no longer the
-    person's approved one (reopened or replaced meanwhile): nothing changes."""
-    base = (
-        await session.exec(
-            select(Registration).where(col(Registration.id) == change.amends_id).with_for_update()
-        )
-    ).first()
-    if base is None or base.status != Status.APPROVED or base.person_id != change.person_id:
-        raise _problem("registrationId", ErrorCode.BASE_SUPERSEDED)
-    result = await session.exec(
-        update(Registration)
-        .where(col(Registration.id) == base.id, col(Registration.status) == Status.APPROVED.value)
-        .values(status=Status.SUPERSEDED.value, version=base.version + 1, updated_at=now)
-    )
-    if result.rowcount != 1:
-        raise _problem("registrationId", ErrorCode.BASE_SUPERSEDED)
-    await session.refresh(base)
-    await record_transition(
-        session,
-        base,
-        "SUPERSEDED",
-        Status.APPROVED,
-        actor_kind="STAFF",
-        actor_id=reviewer.staff_id,
-        now=now,
-        comment=f"由信息变更 {change.id} 取代",
-    )
-
-
 def _id(value: int | None) -> int:
     assert value is not None  # assigned by the flush
     return value
@@ -598,85 +569,6 @@ async def decisions_of(session: AsyncSession, registration_id: str) -> list[Deci
         DecisionRecord(d, sequence, [i for i in items if i.decision_id == d.id])
         for d, sequence in rows
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    field: str
-    old: Any
-    new: Any
-
-
-def _is_leaf(path: str, value: Any) -> bool:
-    if not isinstance(value, dict):
-        return True
-    if path == "accountingDepartment" or path.startswith("attachments."):
-        return True
-    return bool(value) and set(value) <= {"code", "name"}
-
-
-def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
-    if path and _is_leaf(path, value):
-        out[path] = value
-        return
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            _flatten(inner, f"{path}.{key}" if path else str(key), out)
-
-
-def changes_between(previous: dict[str, Any], current: dict[str, Any]) -> list[Change]:
-    """Field by field (and attachment by attachment), what differs between two snapshots.
-
-    A coded value compares as ``{code, name}``, an attachment as its file facts (a re-upload has
-    a new id and hash); a field missing on one side is ``None`` there.
-    """
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    _flatten(previous, "", before)
-    _flatten(current, "", after)
-    paths = list(after) + [p for p in before if p not in after]
-    return [
-        Change(path, before.get(path), after.get(path))
-        for path in paths
-        if before.get(path) != after.get(path)
-    ]
-
-
-async def changes_since_last_submission(
-    session: AsyncSession, registration_id: str
-) -> list[Change] | None:
-    """What the latest submission changed against the one before; None for a first submission."""
-    latest_two = (
-        await session.exec(
-            select(Submission)
-            .where(Submission.registration_id == registration_id)
-            .order_by(col(Submission.sequence).desc())
-            .limit(2)
-        )
-    ).all()
-    if len(latest_two) == 2:
-        current, previous = latest_two
-        return changes_between(previous.snapshot, current.snapshot)
-    registration = await session.get(Registration, registration_id)
-    if not latest_two or registration is None or registration.amends_id is None:
-        return None
-    # a change's first submission: against the approved record it amends
-    base = await latest_submission(session, registration.amends_id)
-    if base is None:
-        return None
-    return changes_between(_file_facts(base.snapshot), _file_facts(latest_two[0].snapshot))
-
-
-def _file_facts(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """A snapshot whose attachments compare by their files (a change shares the approved
-    record's files under new attachment ids)."""
-    attachments = snapshot.get("attachments") or {}
-    return snapshot | {
-        "attachments": {
-            kind: {k: v for k, v in facts.items() if k != "id"}
-            for kind, facts in attachments.items()
-        }
-    }
 
 
 # -- the reviewer's queue -----------------------------------------------------------------------

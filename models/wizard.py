@@ -406,6 +406,13 @@ async def save_work_or_residence(
     data = await _editable(session, registration_id, person_id, expected_version)
     birth = data.basic.birth_date if data.basic else None
     registration = data.registration
+    prior_division = (
+        data.work_unit.office_division_code
+        if data.work_unit
+        else data.residence.division_code
+        if data.residence
+        else None
+    )
     before = {
         **_flat("workUnit", data.work_unit, _WORK),
         **_flat("residence", data.residence, _RESIDENCE),
@@ -446,9 +453,11 @@ async def save_work_or_residence(
         division_code, rule = place.division_code, DepartmentRule.RESIDENCE_DIVISION
     division = reference.division(division_code)
     assert division is not None  # checked by the cleaning
-    registration.department_code = division.department.code
-    registration.department_rule = rule
-    registration.city_code = division.city_code
+    if registration.department_rule != DepartmentRule.FORWARDED or division_code != prior_division:
+        # a forward holds until the applicant changes the district
+        registration.department_code = division.department.code
+        registration.department_rule = rule
+        registration.city_code = division.city_code
     session.add(registration)
     await session.flush()
     return EditResult(data, await _retire_unrequired(session, data, now))

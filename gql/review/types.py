@@ -67,6 +67,21 @@ class ApproveRegistrationInput:
     )
 
 
+@strawberry.input(description="转办: send a SUBMITTED registration to the bureau it belongs to.")
+class ForwardRegistrationInput:
+    registration_id: strawberry.ID
+    expected_version: int
+    department_code: str = strawberry.field(description="The receiving 会计管理部门")
+    comment: str | None = None
+
+
+@strawberry.input(description="Reopen an approval made by mistake: back to SUBMITTED.")
+class ReopenRegistrationInput:
+    registration_id: strawberry.ID
+    expected_version: int
+    reason: str = strawberry.field(description="Why; kept in the history, shown to the applicant")
+
+
 @strawberry.input(description="Filters of the review queue; all optional.")
 class RegistrationQueueFilter:
     status: list[RegistrationStatus] | None = strawberry.field(

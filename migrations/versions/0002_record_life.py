@@ -3,7 +3,8 @@
 Revision ID: 0002_record_life
 Revises: 0001
 
-Adds ``registration.kind`` (INITIAL, CHANGE) and ``registration.amends_id``, the
+Adds ``registration.kind`` (INITIAL, CHANGE) and ``registration.amends_id``,
+``registration_event.previous_department_code`` (forwards), the
 ``work_unit_section.is_first_employer`` answer, and the partial unique index that allows at most
 one APPROVED registration per person. Before the index is created, people who already hold
 several APPROVED registrations keep the newest one (latest decision, then latest creation);
@@ -63,6 +64,14 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("work_unit_section", schema=None) as batch_op:
         batch_op.add_column(sa.Column("is_first_employer", sa.Boolean(), nullable=True))
+    with op.batch_alter_table("registration_event", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "previous_department_code",
+                sqlmodel.sql.sqltypes.AutoString(length=6),
+                nullable=True,
+            )
+        )
     op.execute(RESOLVE_DUPLICATES)
     with op.batch_alter_table("registration", schema=None) as batch_op:
         batch_op.create_index(
@@ -81,6 +90,8 @@ def downgrade() -> None:
             sqlite_where=sa.text(APPROVED_ONLY),
             postgresql_where=sa.text(APPROVED_ONLY),
         )
+    with op.batch_alter_table("registration_event", schema=None) as batch_op:
+        batch_op.drop_column("previous_department_code")
     with op.batch_alter_table("work_unit_section", schema=None) as batch_op:
         batch_op.drop_column("is_first_employer")
     # the earlier schema knows no SUPERSEDED record and no change requests' links

@@ -115,6 +115,14 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         f"mutation({R}) {{ approveRegistration(input: {{registrationId: $id, expectedVersion: 0}}) {{ errors {{ code }} }} }}",
         REVIEWERS,
     ),
+    "forwardRegistration": (
+        f'mutation({R}) {{ forwardRegistration(input: {{registrationId: $id, expectedVersion: 0, departmentCode: "330106"}}) {{ errors {{ code }} }} }}',
+        REVIEWERS,
+    ),
+    "reopenRegistration": (
+        f'mutation({R}) {{ reopenRegistration(input: {{registrationId: $id, expectedVersion: 0, reason: "误"}}) {{ errors {{ code }} }} }}',
+        REVIEWERS,
+    ),
     "returnRegistration": (
         f"mutation({R}) {{ returnRegistration(input: {{registrationId: $id, expectedVersion: 0, items: []}}) {{ errors {{ code }} }} }}",
         REVIEWERS,
