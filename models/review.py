@@ -135,6 +135,7 @@ REVIEWABLE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
         "accountingStartDate",
         "accountingPost",
         "administrativeTitle",
+        "isFirstEmployer",
     ),
     "residence": ("divisionCode", "address", "postalCode"),
     "education": (),

@@ -160,6 +160,7 @@ _WORK = {
     "accountingStartDate": "accounting_start_date",
     "accountingPost": "accounting_post",
     "administrativeTitle": "administrative_title",
+    "isFirstEmployer": "is_first_employer",
 }
 _RESIDENCE = {"divisionCode": "division_code", "address": "address", "postalCode": "postal_code"}
 _EDUCATION = {

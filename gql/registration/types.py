@@ -109,6 +109,7 @@ class WorkUnit:
     accounting_start_date: date
     accounting_post: Option
     administrative_title: Option
+    is_first_employer: bool | None
 
 
 @strawberry.type(description="居住地")
@@ -317,6 +318,7 @@ class Registration:
             or Option(code=w.accounting_post, name=""),
             administrative_title=_option(ref, "accounting_admin_post", w.administrative_title)
             or Option(code=w.administrative_title, name=""),
+            is_first_employer=w.is_first_employer,
         )
 
     @strawberry.field
