@@ -15,14 +15,16 @@ from models.attachments import Attachment, keys_in_use
 from models.db import transaction
 from models.registration import Registration, Status
 from tests.api import Api, running_api, settings_for
-from tests.review import approve, codes, reviewer, stored
+from tests.review import SHANGCHENG, XIHU, approve, codes, reviewer, stored
 from tests.wizard import (
     BASIC,
     MY_REGISTRATION,
     SAVE_BASIC,
+    SAVE_WORK,
     START,
     SUBMIT,
     WITHDRAW,
+    WORK_UNIT,
     ok,
     sign_in,
     submitted_registration,
@@ -30,6 +32,7 @@ from tests.wizard import (
 
 MINE = """{ myRegistration { id status kind version amends { id status } }
   myApprovedRegistration { id status kind } }"""
+HISTORY = """query($id: ID!) { registration(id: $id) { status history { kind } } }"""
 CHANGES = """query($id: ID!) { registration(id: $id) {
   kind amends { id } changesSinceLastSubmission { field old new } } }"""
 
@@ -167,3 +170,25 @@ async def test_concurrent_starts_answer_the_same_draft(postgres_url: str, tmp_pa
 async def submitted_registration_from(api: Api, _draft: dict[str, Any]) -> dict[str, Any]:
     # fill_wizard starts (answering the open draft) and walks every step
     return await submitted_registration(api)
+
+
+async def test_a_change_that_moves_is_reviewed_by_the_new_department(api: Api) -> None:
+    applicant, first = await _approved(api)
+    draft = (await applicant.data(START))["startRegistration"]["registration"]
+    assert draft["accountingDepartment"]["code"] == SHANGCHENG  # as approved
+    moved = await ok(
+        applicant, SAVE_WORK, draft, workUnit={**WORK_UNIT, "officeDivisionCode": XIHU}
+    )
+    submitted = await ok(applicant, SUBMIT, moved, agreed=True)
+    east = await reviewer(api)
+    west = await reviewer(api, XIHU, "西湖审核员")
+    assert codes(await approve(east, submitted)) == {("registrationId", "WRONG_DEPARTMENT")}
+    changes = (await west.data(CHANGES, {"id": submitted["id"]}))["registration"]
+    assert {c["field"] for c in changes["changesSinceLastSubmission"]} >= {
+        "workUnit.officeDivisionCode",
+        "accountingDepartment",
+    }
+    assert (await approve(west, submitted))["errors"] == []
+    # the old department sees its record superseded, in its history
+    old = (await east.data(HISTORY, {"id": first["id"]}))["registration"]
+    assert old["status"] == "SUPERSEDED" and old["history"][-1]["kind"] == "SUPERSEDED"
