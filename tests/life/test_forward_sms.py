@@ -4,6 +4,7 @@ the SMS row is settled without sending (never DEAD)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -34,11 +35,12 @@ async def test_forward_sms_follows_the_setting(quiet_api: Api, configured: bool)
     moved = await _forward(await reviewer(quiet_api), registration, departmentCode=XIHU)
     assert moved["errors"] == []
     broker, sms, clock = FlakyBroker(), ScriptedSms(), Clock()
+    sender: Any = sms  # a scripted stand-in for the SMS sender
     await broker.start()
     worker = OutboxDispatcher(
         quiet_api.services.db,
         broker,
-        sms,
+        sender,
         replace(CONFIG, forwarded_sms=configured),
         postgres=quiet_api.services.engine.dialect.name == "postgresql",
         clock=clock,

@@ -1,0 +1,70 @@
+"""A registration's history as clients read it: status changes and the items of a return.
+
+Shared by gql/registration (``history``), gql/review (decisions, the audit trail) and the
+subscriptions; it imports none of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from gql.reference.types import Option
+from models.reference import ReferenceData
+from models.registration import RegistrationEvent as EventRow
+from models.registration import Status as DomainStatus
+from models.review_reasons import reason_name
+
+strawberry.enum(
+    DomainStatus,
+    name="RegistrationStatus",
+    description="DRAFT → SUBMITTED → RETURNED / APPROVED; WITHDRAWN by the applicant; "
+    "SUPERSEDED: an approved record replaced by an approved change",
+)
+RegistrationStatus = DomainStatus
+
+
+@strawberry.type(description="One entry of a registration's history; cursor orders them.")
+class RegistrationEvent:
+    cursor: str
+    kind: str
+    status: RegistrationStatus
+    from_status: RegistrationStatus | None
+    occurred_at: datetime
+    comment: str | None
+    items: list[ReturnItem]
+
+    @classmethod
+    def of(cls, row: EventRow, reference: ReferenceData) -> RegistrationEvent:
+        return cls(
+            cursor=str(row.id),
+            kind=row.kind,
+            status=RegistrationStatus(row.to_status),
+            from_status=RegistrationStatus(row.from_status) if row.from_status else None,
+            occurred_at=row.occurred_at,
+            comment=row.comment,
+            items=ReturnItem.all_of(row.items, reference),
+        )
+
+
+@strawberry.type(description="A field or attachment kind a reviewer asked to fix, and why.")
+class ReturnItem:
+    field: str
+    reason: Option
+    note: str | None
+
+    @classmethod
+    def all_of(cls, items: list[dict[str, Any]], reference: ReferenceData) -> list[ReturnItem]:
+        """The return items of an event (an approval's items are confirmed findings instead)."""
+        return [cls.of(item, reference) for item in items if "reasonCode" in item]
+
+    @classmethod
+    def of(cls, item: dict[str, str], reference: ReferenceData) -> ReturnItem:
+        code = item.get("reasonCode", "")
+        return cls(
+            field=item.get("field", ""),
+            reason=Option(code=code, name=reason_name(code)),
+            note=item.get("note"),
+        )
