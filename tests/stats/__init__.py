@@ -64,6 +64,10 @@ STATS_FIELDS = """
   firstPassApprovalRate
   returnsByReason { reason { code name } count display suppressed rate }
   backlogByAge { bucket label count display suppressed }
+  people { count display suppressed }
+  backlogByDepartment { department { code name } waiting { count display suppressed }
+                        returned { count display suppressed } oldestWaitingSince }
+  returnedByAge { bucket label count display suppressed }
 """
 STATS = (
     "query($filter: RegistrationStatsFilter) { registrationStats(filter: $filter) {"
