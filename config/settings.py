@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     sms_sign_name: str = Field("", description="SMS signature name")
     sms_template_approved: str = Field("", description="template code: approved")
     sms_template_returned: str = Field("", description="template code: returned")
+    sms_template_forwarded: str = Field(
+        "", description="template code: forwarded to another bureau (unset: no SMS for forwards)"
+    )
     sms_timeout_seconds: float = Field(5.0, gt=0, description="timeout of one dysmsapi request")
     sms_lookup_grace_seconds: float = Field(
         60.0,

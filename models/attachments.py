@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, Index, or_, text
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import enum_type, utcnow
 
@@ -122,3 +123,19 @@ class Attachment(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow)
     replaced_at: datetime | None = None
+
+
+async def keys_in_use(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these storage keys a current attachment still uses: a change request shares
+    its approved record's files by reference, so a file may belong to several registrations."""
+    if not keys:
+        return set()
+    rows = (
+        await session.exec(
+            select(Attachment.storage_key, Attachment.thumbnail_key).where(
+                col(Attachment.replaced_at).is_(None),
+                or_(col(Attachment.storage_key).in_(keys), col(Attachment.thumbnail_key).in_(keys)),
+            )
+        )
+    ).all()
+    return {key for pair in rows for key in pair if key in keys}

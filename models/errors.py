@@ -112,6 +112,11 @@ class ErrorCode(StrEnum):
     UNIT_NAME_DIFFERS = "UNIT_NAME_DIFFERS"
     COUNTRY_NOT_FOR_ID_TYPE = "COUNTRY_NOT_FOR_ID_TYPE"
     FILE_SIZE_MISMATCH = "FILE_SIZE_MISMATCH"
+    # the life of a record (issue 12)
+    FINDING_NOT_FOUND = "FINDING_NOT_FOUND"
+    REASON_NOT_APPLICABLE = "REASON_NOT_APPLICABLE"
+    FORWARD_SAME_DEPARTMENT = "FORWARD_SAME_DEPARTMENT"
+    BASE_SUPERSEDED = "BASE_SUPERSEDED"
 
 
 MESSAGES: dict[ErrorCode, str] = {
@@ -203,7 +208,31 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.UNIT_NAME_DIFFERS: "单位名称与单位名录中的名称不一致，请核对。",
     ErrorCode.COUNTRY_NOT_FOR_ID_TYPE: "国家或地区与证件类型不符，请核对。",
     ErrorCode.FILE_SIZE_MISMATCH: "收到的文件与申请上传时声明的大小不一致，请重新上传。",
+    ErrorCode.FINDING_NOT_FOUND: "此项没有需要核对的提示，无需确认。",
+    ErrorCode.REASON_NOT_APPLICABLE: "此退回原因不适用于所指出的项目。",
+    ErrorCode.FORWARD_SAME_DEPARTMENT: "登记已属于该会计管理部门，无需转办。",
+    ErrorCode.BASE_SUPERSEDED: "被变更的登记记录已发生变化，请退回申请人按最新记录重新办理。",
 }
+
+# Findings (registration.problems) that only ask a reviewer to look: a reviewer may confirm
+# them through approveRegistration.checkedFields. Every other code blocks an approval. A new
+# advisory check adds its code here and nowhere else.
+ADVISORY: frozenset[ErrorCode] = frozenset(
+    {
+        ErrorCode.NEEDS_CHECK,
+        ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG,
+        ErrorCode.PHOTO_BACKGROUND,
+        ErrorCode.PHOTO_UPSCALED,
+        ErrorCode.DOCUMENT_BLANK,
+        ErrorCode.DOCUMENT_LOW_RESOLUTION,
+        ErrorCode.UNIT_NAME_DIFFERS,
+    }
+)
+
+
+def is_advisory(code: ErrorCode) -> bool:
+    """A finding a reviewer may confirm as checked (``ADVISORY``)."""
+    return code in ADVISORY
 
 
 def message_for(code: ErrorCode) -> str:

@@ -28,6 +28,7 @@ async def record_transition(
     now: datetime,
     comment: str | None = None,
     items: list[dict[str, Any]] | None = None,
+    previous_department_code: str | None = None,
 ) -> RegistrationEvent:
     """Append one event (the registration already carries its new status) and its effects."""
     event = RegistrationEvent(
@@ -40,6 +41,7 @@ async def record_transition(
         comment=comment,
         items=items or [],
         department_code=registration.department_code,
+        previous_department_code=previous_department_code,
         occurred_at=now,
     )
     session.add(event)

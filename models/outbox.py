@@ -43,7 +43,9 @@ _log = structlog.get_logger("outbox")
 QUEUE_ALL = "all"
 """The review-queue channel suffix that carries every department's changes (the province)."""
 
-QUEUE_KINDS = frozenset({"SUBMITTED", "RESUBMITTED", "WITHDRAWN", "APPROVED", "RETURNED"})
+QUEUE_KINDS = frozenset(
+    {"SUBMITTED", "RESUBMITTED", "WITHDRAWN", "APPROVED", "RETURNED", "FORWARDED", "REOPENED"}
+)
 """Event kinds that may change a department's review queue (see ``is_queue_event``)."""
 
 
@@ -122,6 +124,7 @@ def event_message(event: RegistrationEvent, previous: int | None) -> dict[str, A
         "comment": event.comment,
         "items": list(event.items),
         "departmentCode": event.department_code,
+        "previousDepartmentCode": event.previous_department_code,
     }
 
 
@@ -138,6 +141,7 @@ def message_event(message: dict[str, Any]) -> RegistrationEvent:
         comment=message.get("comment"),
         items=list(message.get("items") or []),
         department_code=message.get("departmentCode"),
+        previous_department_code=message.get("previousDepartmentCode"),
         occurred_at=datetime.fromisoformat(str(message["occurredAt"])),
     )
 
@@ -145,8 +149,9 @@ def message_event(message: dict[str, Any]) -> RegistrationEvent:
 def broker_channels(event: RegistrationEvent) -> list[str]:
     channels = [registration_channel(event.registration_id)]
     if is_queue_event(event.kind, event.from_status):
-        if event.department_code and event.department_code != PROVINCE_CODE:
-            channels.append(queue_channel(event.department_code))
+        for code in (event.previous_department_code, event.department_code):
+            if code and code != PROVINCE_CODE:  # a forward: the sending queue hears it too
+                channels.append(queue_channel(code))
         channels.append(queue_channel(PROVINCE_CODE))
     return channels
 
@@ -158,6 +163,8 @@ def sms_notice(event: RegistrationEvent) -> dict[str, Any] | None:
         return {"result": "APPROVED", "itemsToFix": 0}
     if event.to_status == Status.RETURNED:
         return {"result": "RETURNED", "itemsToFix": max(1, len(event.items))}
+    if event.kind == "FORWARDED":
+        return {"result": "FORWARDED", "departmentCode": event.department_code}
     return None
 
 

@@ -94,6 +94,21 @@ class ReferenceData:
         division = self.divisions.get(code)
         return division.department if division else None
 
+    def city_level(self, city_code: str) -> Division | None:
+        """A city itself as a place a unit's office may be (市本级): its own code, level city,
+        the city's postal code, the city's 财政局 as department. None unless a city."""
+        city = self.divisions.get(city_code)
+        if city is None or city.level != "city":
+            return None
+        return Division(
+            code=city.code,
+            name="市本级",
+            level="city",
+            parent_code=city.code,
+            postal_code=city.postal_code,
+            department=city.department,
+        )
+
     @property
     def departments(self) -> tuple[Department, ...]:
         return tuple(d.department for d in self.divisions.values())

@@ -18,6 +18,12 @@ class Status(StrEnum):
     RETURNED = "RETURNED"
     APPROVED = "APPROVED"
     WITHDRAWN = "WITHDRAWN"
+    SUPERSEDED = "SUPERSEDED"  # an approved record replaced by an approved change
+
+
+class RegistrationKind(StrEnum):
+    INITIAL = "INITIAL"  # the person's first registration
+    CHANGE = "CHANGE"  # 信息变更: amends the approved record
 
 
 OPEN_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED)
@@ -36,6 +42,7 @@ class DepartmentRule(StrEnum):
 
     OFFICE_DIVISION = "OFFICE_DIVISION"
     RESIDENCE_DIVISION = "RESIDENCE_DIVISION"
+    FORWARDED = "FORWARDED"  # a reviewer forwarded it; holds until the district changes
 
 
 class EducationKind(StrEnum):
@@ -61,11 +68,26 @@ class Registration(SQLModel, table=True):
             sqlite_where=text("status IN ('DRAFT', 'SUBMITTED', 'RETURNED')"),
             postgresql_where=text("status IN ('DRAFT', 'SUBMITTED', 'RETURNED')"),
         ),
+        # at most one approved registration per person (a change supersedes the old one)
+        Index(
+            "uq_registration_approved_per_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text("status = 'APPROVED'"),
+            postgresql_where=text("status = 'APPROVED'"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=32)
     person_id: int = Field(foreign_key="person.id", index=True)
     status: Status = Field(default=Status.DRAFT, sa_type=enum_type(Status))
+    kind: RegistrationKind = Field(
+        default=RegistrationKind.INITIAL,
+        sa_type=enum_type(RegistrationKind),
+        sa_column_kwargs={"server_default": RegistrationKind.INITIAL.value},
+    )
+    # a CHANGE: the approved record it amends
+    amends_id: str | None = Field(default=None, foreign_key="registration.id", max_length=32)
     version: int = 1
     department_code: str | None = Field(default=None, max_length=6)
     department_rule: DepartmentRule | None = Field(default=None, sa_type=enum_type(DepartmentRule))
@@ -123,6 +145,8 @@ class WorkUnitSection(SQLModel, table=True):
     accounting_start_date: date
     accounting_post: str = Field(max_length=4)
     administrative_title: str = Field(max_length=4)
+    # the applicant says this unit is where their accounting work began (开始会计工作单位)
+    is_first_employer: bool | None = None
 
 
 class ResidenceSection(SQLModel, table=True):
@@ -197,6 +221,8 @@ class RegistrationEvent(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     department_code: str | None = Field(default=None, max_length=6)
+    # FORWARDED: the department it came from (its queue hears FORWARDED_OUT)
+    previous_department_code: str | None = Field(default=None, max_length=6)
     occurred_at: datetime = Field(default_factory=utcnow)
 
 

@@ -242,6 +242,7 @@ class RegistrationData:
                 "accountingStartDate": day(w.accounting_start_date),
                 "accountingPost": named("accounting_work_position", w.accounting_post),
                 "administrativeTitle": named("accounting_admin_post", w.administrative_title),
+                "isFirstEmployer": w.is_first_employer,
             },
             "residence": None
             if r is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -25,13 +25,18 @@ from models.accounts import StaffRole
 from models.attachments import AttachmentKind
 from models.clock import CHINA_TZ
 from models.db import enum_type, utcnow
-from models.errors import ErrorCode, FieldProblem, ProblemsFound
+from models.errors import ErrorCode, FieldProblem, ProblemsFound, is_advisory
 from models.history import record_transition
 from models.reference import ReferenceData
 from models.registration import BasicInfoSection, Registration, Status, Submission
 from models.registration_data import RegistrationData, load_registration
-from models.review_reasons import NOTE_REQUIRED, ReturnReason
+from models.reopen import reopened_paths
+from models.review_changes import Change, changes_between, changes_since_last_submission
+from models.review_reasons import NOTE_REQUIRED, ReturnReason, applies
+from models.supersede import supersede
 from models.wizard import recheck
+
+__all__ = ["Change", "changes_between", "changes_since_last_submission"]
 
 MAX_COMMENT = 1000
 MAX_NOTE = 500
@@ -130,6 +135,7 @@ REVIEWABLE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
         "accountingStartDate",
         "accountingPost",
         "administrativeTitle",
+        "isFirstEmployer",
     ),
     "residence": ("divisionCode", "address", "postalCode"),
     "education": (),
@@ -230,6 +236,8 @@ def clean_return_items(items: Sequence[ReturnItemInput]) -> list[CleanReturnItem
             problems.append(FieldProblem(f"{prefix}.note", ErrorCode.INVALID_FORMAT))
         elif note is None and reason in NOTE_REQUIRED:
             problems.append(FieldProblem(f"{prefix}.note", ErrorCode.NOTE_REQUIRED))
+        if reason is not None and path in REVIEWABLE_PATHS and not applies(reason, path):
+            problems.append(FieldProblem(f"{prefix}.reasonCode", ErrorCode.REASON_NOT_APPLICABLE))
         if reason is not None and (path, reason.value) in seen:
             problems.append(
                 FieldProblem(
@@ -245,10 +253,6 @@ def clean_return_items(items: Sequence[ReturnItemInput]) -> list[CleanReturnItem
 
 
 # -- approve and return -------------------------------------------------------------------------
-
-# findings a reviewer may confirm as checked; any other finding blocks an approval
-_ADVISORY = (ErrorCode.NEEDS_CHECK, ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG)
-CONFIRMABLE: Final = frozenset({*_ADVISORY, ErrorCode.UNIT_NAME_DIFFERS})
 
 
 def _problem(path: str, code: ErrorCode) -> ProblemsFound:
@@ -299,26 +303,34 @@ async def _claim_version(
 
 
 def unresolved_problems(
-    data: RegistrationData, reference: ReferenceData, today: date, checked: Iterable[str]
-) -> tuple[list[FieldProblem], list[str]]:
+    data: RegistrationData, reference: ReferenceData, today: date, checked: Sequence[str]
+) -> tuple[list[FieldProblem], list[FieldProblem]]:
     """What stands in the way of an approval, and the findings the reviewer confirmed.
 
-    Blocking: anything incomplete or now breaking a rule, any finding that is a rule failure,
-    and every warning finding (registration.problems) whose field is not in ``checked``.
+    Blocking: anything incomplete or now breaking a rule, every finding that is not advisory
+    (``models.errors.ADVISORY``), and every advisory finding whose path is not in ``checked``.
+    A path in ``checked`` confirms every advisory finding on it; a path with no advisory
+    finding at all is ``FINDING_NOT_FOUND`` (``checkedFields.<index>``).
     """
-    wanted = set(checked)
+    wanted = {path: index for index, path in reversed(list(enumerate(checked)))}
     blocking = data.incomplete() + recheck(data, reference, today)
-    confirmed: list[str] = []
+    confirmed: list[FieldProblem] = []
     for finding in data.findings(today):
-        if finding.code in CONFIRMABLE and finding.field in wanted:
-            confirmed.append(finding.field)
+        if is_advisory(finding.code) and finding.field in wanted:
+            confirmed.append(finding)
         else:
             blocking.append(finding)
     problems = [
         FieldProblem(p.field, ErrorCode.UNRESOLVED_PROBLEMS, f"{p.message}（{p.code.value}）")
         for p in blocking
     ]
-    return problems, sorted(set(confirmed))
+    found = {f.field for f in confirmed}
+    problems += [
+        FieldProblem(f"checkedFields.{index}", ErrorCode.FINDING_NOT_FOUND)
+        for path, index in wanted.items()
+        if path not in found
+    ]
+    return problems, confirmed
 
 
 # remembers a unit confirmed by an approval: integrations.unit_directory.remember_unit
@@ -344,12 +356,14 @@ async def approve_registration(
     cleaned_comment = clean_comment(comment)
     data, submission = await _reviewable(session, reviewer, registration_id, expected_version)
     problems, confirmed = unresolved_problems(
-        data, reference, now.date(), (c.strip() for c in checked_fields[:100])
+        data, reference, now.date(), [c.strip() for c in checked_fields[:100]]
     )
     if problems:
         raise ProblemsFound(problems)
     registration = data.registration
     await _claim_version(session, registration, expected_version, now)
+    if registration.amends_id is not None:
+        await supersede(session, registration, reviewer.staff_id, now)
     registration.status = Status.APPROVED
     registration.decided_at = now
     registration.reopened = []
@@ -368,13 +382,14 @@ async def approve_registration(
         actor_id=reviewer.staff_id,
         now=now,
         comment=cleaned_comment,
+        items=[{"field": f.field, "confirmedCode": f.code.value} for f in confirmed],
     )
     decision = ReviewDecision(
         registration_id=registration.id,
         submission_id=_id(submission.id),
         outcome=ReviewOutcome.APPROVED,
         comment=cleaned_comment,
-        checked_fields=confirmed,
+        checked_fields=sorted({f.field for f in confirmed}),
         reviewer_id=_id(reviewer.staff_id),
         department_code=registration.department_code,
         event_id=event.id,
@@ -414,7 +429,7 @@ async def return_registration(
     await _claim_version(session, registration, expected_version, now)
     registration.status = Status.RETURNED
     registration.decided_at = now
-    registration.reopened = sorted({item.field for item in cleaned})
+    registration.reopened = reopened_paths(item.field for item in cleaned)
     session.add(registration)
     await session.flush()
     event = await record_transition(
@@ -554,66 +569,6 @@ async def decisions_of(session: AsyncSession, registration_id: str) -> list[Deci
         DecisionRecord(d, sequence, [i for i in items if i.decision_id == d.id])
         for d, sequence in rows
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    field: str
-    old: Any
-    new: Any
-
-
-def _is_leaf(path: str, value: Any) -> bool:
-    if not isinstance(value, dict):
-        return True
-    if path == "accountingDepartment" or path.startswith("attachments."):
-        return True
-    return bool(value) and set(value) <= {"code", "name"}
-
-
-def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
-    if path and _is_leaf(path, value):
-        out[path] = value
-        return
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            _flatten(inner, f"{path}.{key}" if path else str(key), out)
-
-
-def changes_between(previous: dict[str, Any], current: dict[str, Any]) -> list[Change]:
-    """Field by field (and attachment by attachment), what differs between two snapshots.
-
-    A coded value compares as ``{code, name}``, an attachment as its file facts (a re-upload has
-    a new id and hash); a field missing on one side is ``None`` there.
-    """
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    _flatten(previous, "", before)
-    _flatten(current, "", after)
-    paths = list(after) + [p for p in before if p not in after]
-    return [
-        Change(path, before.get(path), after.get(path))
-        for path in paths
-        if before.get(path) != after.get(path)
-    ]
-
-
-async def changes_since_last_submission(
-    session: AsyncSession, registration_id: str
-) -> list[Change] | None:
-    """What the latest submission changed against the one before; None for a first submission."""
-    latest_two = (
-        await session.exec(
-            select(Submission)
-            .where(Submission.registration_id == registration_id)
-            .order_by(col(Submission.sequence).desc())
-            .limit(2)
-        )
-    ).all()
-    if len(latest_two) < 2:
-        return None
-    current, previous = latest_two
-    return changes_between(previous.snapshot, current.snapshot)
 
 
 # -- the reviewer's queue -----------------------------------------------------------------------

@@ -30,6 +30,47 @@ REASON_NAMES: dict[ReturnReason, str] = {
 NOTE_REQUIRED = frozenset({ReturnReason.OTHER})
 
 
+class ReasonTarget(StrEnum):
+    """What a returned item is: the ID photo, another attachment, or a field (or section)."""
+
+    PHOTO = "PHOTO"
+    ATTACHMENT = "ATTACHMENT"
+    FIELD = "FIELD"
+
+
+_ANY = frozenset(ReasonTarget)
+_FILES = frozenset({ReasonTarget.PHOTO, ReasonTarget.ATTACHMENT})
+
+# each reason declares what it applies to; any other item is REASON_NOT_APPLICABLE
+APPLIES_TO: dict[ReturnReason, frozenset[ReasonTarget]] = {
+    ReturnReason.PHOTO_BACKGROUND: frozenset({ReasonTarget.PHOTO}),
+    ReturnReason.PHOTO_UNCLEAR: frozenset({ReasonTarget.PHOTO}),
+    ReturnReason.ATTACHMENT_BLURRED: _FILES,
+    ReturnReason.ATTACHMENT_MISMATCH: _FILES,
+    ReturnReason.WRONG_DEPARTMENT: frozenset({ReasonTarget.FIELD}),
+    ReturnReason.INFORMATION_INCOMPLETE: frozenset({ReasonTarget.FIELD}),
+    ReturnReason.INFORMATION_INCORRECT: frozenset({ReasonTarget.FIELD}),
+    ReturnReason.OTHER: _ANY,
+}
+
+
+def target_of(path: str) -> ReasonTarget:
+    if path == "attachments.ID_PHOTO":
+        return ReasonTarget.PHOTO
+    if path == "attachments" or path.startswith("attachments."):
+        return ReasonTarget.ATTACHMENT
+    return ReasonTarget.FIELD
+
+
+def applies(reason: ReturnReason, path: str) -> bool:
+    return target_of(path) in APPLIES_TO[reason]
+
+
+def reasons_for(path: str | None) -> list[ReturnReason]:
+    """The reasons that fit ``path`` (every reason without one), in catalogue order."""
+    return [r for r in ReturnReason if path is None or applies(r, path.strip())]
+
+
 def reason_name(code: str) -> str:
     try:
         return REASON_NAMES[ReturnReason(code)]

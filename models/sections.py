@@ -112,7 +112,9 @@ class _Collector:
             return None
         return value
 
-    def county(self, field: str, raw: str | None, reference: ReferenceData) -> str | None:
+    def county(
+        self, field: str, raw: str | None, reference: ReferenceData, *, city_level: bool = False
+    ) -> str | None:
         value = normalize_code(raw or "")
         if not value:
             self.add(field, ErrorCode.REQUIRED)
@@ -121,7 +123,7 @@ class _Collector:
         if division is None:
             self.add(field, ErrorCode.DIVISION_UNKNOWN)
             return None
-        if division.level != "county":
+        if division.level != "county" and not (city_level and division.level == "city"):
             self.add(field, ErrorCode.DIVISION_NOT_COUNTY)
             return None
         return value
@@ -244,6 +246,7 @@ class WorkUnitAnswer:
     accounting_start_date: DateAnswer
     accounting_post: str | None
     administrative_title: str | None
+    is_first_employer: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,7 @@ class WorkUnitValues:
     accounting_start_date: date
     accounting_post: str
     administrative_title: str
+    is_first_employer: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,8 @@ def clean_work_unit(
             c.add("creditCode", exc.code)
     name = c.text("unitName", answer.unit_name, max_length=200)
     economic = c.code("economicType", answer.economic_type, "unit_economic_type", reference)
-    office = c.county("officeDivisionCode", answer.office_division_code, reference)
+    # a unit's office may be a city itself (市本级, rules.md §9): its 财政局 then reviews
+    office = c.county("officeDivisionCode", answer.office_division_code, reference, city_level=True)
     postal = c.postal("postalCode", answer.postal_code)
     started = c.day("accountingStartDate", answer.accounting_start_date, today=today)
     if started is not None and birth_date is not None:
@@ -299,7 +304,9 @@ def clean_work_unit(
     )
     c.raise_if_any()
     assert credit_code and name and economic and office and postal and started and post and title
-    return WorkUnitValues(credit_code, name, economic, office, postal, started, post, title)
+    return WorkUnitValues(
+        credit_code, name, economic, office, postal, started, post, title, answer.is_first_employer
+    )
 
 
 def clean_residence(answer: ResidenceAnswer, *, reference: ReferenceData) -> ResidenceValues:

@@ -7,16 +7,19 @@ applicant saw; a stale one is ``VERSION_CONFLICT``.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.accounts import Person
+from models.attachments import Attachment
 from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
 from models.history import record_transition
 from models.id_numbers import check_id_number
@@ -31,6 +34,7 @@ from models.registration import (
     NoticeSection,
     QualificationSection,
     Registration,
+    RegistrationKind,
     ResidenceSection,
     Status,
     Submission,
@@ -172,6 +176,7 @@ _WORK = {
     "accountingStartDate": "accounting_start_date",
     "accountingPost": "accounting_post",
     "administrativeTitle": "administrative_title",
+    "isFirstEmployer": "is_first_employer",
 }
 _RESIDENCE = {"divisionCode": "division_code", "address": "address", "postalCode": "postal_code"}
 _EDUCATION = {
@@ -221,11 +226,23 @@ async def open_registration(session: AsyncSession, person_id: int) -> Registrati
     ).first()
 
 
+async def approved_registration(session: AsyncSession, person_id: int) -> Registration | None:
+    """The person's current approved record (at most one: a unique index holds it)."""
+    return (
+        await session.exec(
+            select(Registration).where(
+                Registration.person_id == person_id, Registration.status == Status.APPROVED
+            )
+        )
+    ).first()
+
+
 async def latest_registration(session: AsyncSession, person_id: int) -> Registration | None:
-    """The open registration, or else the most recent one (approved or withdrawn)."""
-    current = await open_registration(session, person_id)
-    if current is not None:
-        return current
+    """The open registration, else the approved one, else the most recent (withdrawn)."""
+    for found in (open_registration, approved_registration):
+        current = await found(session, person_id)
+        if current is not None:
+            return current
     return (
         await session.exec(
             select(Registration)
@@ -238,31 +255,87 @@ async def latest_registration(session: AsyncSession, person_id: int) -> Registra
 async def start_registration(
     session: AsyncSession, *, person_id: int, new_id: str, now: datetime
 ) -> RegistrationData:
-    """The applicant's open registration; a new draft when there is none (idempotent)."""
+    """The applicant's open registration; else a new one (idempotent, also under races).
+
+    After an approval the new one is a change request (信息变更): kind CHANGE, amending the
+    approved record, pre-filled with its answers and sharing its files by reference.
+    Two concurrent starts of one person both answer the same registration: the loser of the
+    race hits the unique index of open registrations, and reads the winner's.
+    """
     existing = await open_registration(session, person_id)
     if existing is not None:
         return await load_sections(session, existing)
     person = await _person(session, person_id)
-    registration = Registration(id=new_id, person_id=person_id, created_at=now, updated_at=now)
-    session.add(registration)
-    await session.flush()
-    facts = _identity_facts(person, now.date())
-    session.add(
-        BasicInfoSection(
-            registration_id=registration.id,
-            name=person.name,
-            phone=person.phone,
-            id_type=person.id_type,
-            id_number=person.id_number,
-            gender=facts[0],
-            birth_date=facts[1],
-        )
+    base = await approved_registration(session, person_id)
+    registration = Registration(
+        id=new_id,
+        person_id=person_id,
+        kind=RegistrationKind.CHANGE if base is not None else RegistrationKind.INITIAL,
+        amends_id=base.id if base is not None else None,
+        created_at=now,
+        updated_at=now,
     )
+    try:
+        async with session.begin_nested():
+            session.add(registration)
+            await session.flush()
+    except IntegrityError:
+        winner = await open_registration(session, person_id)
+        if winner is None:  # the other registration was withdrawn meanwhile: ask again
+            raise _problem("registrationId", ErrorCode.VERSION_CONFLICT) from None
+        return await load_sections(session, winner)
+    if base is not None:
+        await copy_answers(session, await load_sections(session, base), registration)
+    else:
+        facts = _identity_facts(person, now.date())
+        session.add(
+            BasicInfoSection(
+                registration_id=registration.id,
+                name=person.name,
+                phone=person.phone,
+                id_type=person.id_type,
+                id_number=person.id_number,
+                gender=facts[0],
+                birth_date=facts[1],
+            )
+        )
     await session.flush()
     await record_transition(
         session, registration, "STARTED", None, actor_kind="APPLICANT", actor_id=person_id, now=now
     )
     return await load_sections(session, registration)
+
+
+async def copy_answers(session: AsyncSession, base: RegistrationData, target: Registration) -> None:
+    """A change request starts as the approved record: every section copied, every current
+    attachment shared (a new row naming the same stored files; deleting a file checks that no
+    current attachment still names it)."""
+    rid = target.id
+    rows = [
+        base.notice,
+        base.basic,
+        base.work_unit,
+        base.residence,
+        base.full_time,
+        base.part_time,
+        base.qualification,
+    ]
+    for row in rows:
+        if row is not None:
+            session.add(type(row).model_validate(row.model_dump() | {"registration_id": rid}))
+    for attachment in base.attachments:
+        session.add(
+            Attachment.model_validate(
+                attachment.model_dump() | {"id": secrets.token_hex(16), "registration_id": rid}
+            )
+        )
+    source = base.registration
+    target.department_code = source.department_code
+    target.department_rule = source.department_rule
+    target.city_code = source.city_code
+    target.education_saved_at = source.education_saved_at
+    target.qualification_saved_at = source.qualification_saved_at
+    session.add(target)
 
 
 def _identity_facts(person: Person, today: date) -> tuple[str | None, date | None]:
@@ -369,6 +442,14 @@ def _plan_work_or_residence(
     """Exactly one branch; switching clears the other. The department follows the district."""
     if (answer.work_unit is None) == (answer.residence is None):
         raise _problem("workUnit", ErrorCode.WORK_OR_RESIDENCE_EXCLUSIVE)
+    registration = data.registration
+    prior_division = (
+        data.work_unit.office_division_code
+        if data.work_unit
+        else data.residence.division_code
+        if data.residence
+        else None
+    )
     before = {
         **_flat("workUnit", data.work_unit, _WORK),
         **_flat("residence", data.residence, _RESIDENCE),
@@ -395,7 +476,10 @@ def _plan_work_or_residence(
     _check_frozen(data, before, after)
     division = reference.division(division_code)
     assert division is not None  # checked by the cleaning
-    registration = data.registration
+    # a forward holds until the applicant changes the district
+    keeps_forward = (
+        registration.department_rule == DepartmentRule.FORWARDED and division_code == prior_division
+    )
 
     async def write() -> None:
         if work is not None:
@@ -419,9 +503,10 @@ def _plan_work_or_residence(
                 setattr(row_r, attr, value)
             session.add(row_r)
             data.residence = row_r
-        registration.department_code = division.department.code
-        registration.department_rule = rule
-        registration.city_code = division.city_code
+        if not keeps_forward:
+            registration.department_code = division.department.code
+            registration.department_rule = rule
+            registration.city_code = division.city_code
         session.add(registration)
 
     unchanged = (
@@ -434,8 +519,13 @@ def _plan_work_or_residence(
                 and data.work_unit.directory_unit_name == differing_directory_name
             )
         )
-        and registration.department_code == division.department.code
-        and registration.department_rule == rule
+        and (
+            keeps_forward
+            or (
+                registration.department_code == division.department.code
+                and registration.department_rule == rule
+            )
+        )
     )
     return _Plan(not unchanged, write)
 

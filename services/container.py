@@ -23,7 +23,7 @@ from integrations.sms import factory as sms_factory
 from integrations.sms.base import SmsSender
 from integrations.sms.log_sender import LogSmsSender
 from integrations.unit_directory import UnitRegistry
-from models.attachments import Attachment
+from models.attachments import Attachment, keys_in_use
 from models.db import SessionFactory, create_engine, session_factory
 from models.reference import ReferenceData, load_reference_data
 from models.registration import Registration
@@ -141,7 +141,11 @@ class Services:
 
     async def discard_files(self, keys: list[str]) -> None:
         """Delete files that no longer belong to any registration (after the commit)."""
-        for key in keys:
+        if not keys:
+            return
+        async with self.db() as session:
+            shared = await keys_in_use(session, keys)
+        for key in (k for k in keys if k not in shared):
             try:
                 await self.storage.delete(key)
             except Exception:  # a leftover file is harmless; the sweep of orphans may catch it

@@ -50,9 +50,16 @@ from config.logs import scrub
 from config.settings import Settings
 from integrations.broker import BrokerUnavailable, EventBroker
 from integrations.sms.aliyun import SentLookup, send_dates
-from integrations.sms.base import SmsMessage, SmsSender, approved_message, returned_message
+from integrations.sms.base import (
+    SmsMessage,
+    SmsSender,
+    approved_message,
+    forwarded_message,
+    returned_message,
+)
 from models.db import SessionFactory, transaction, utcnow
 from models.outbox import OutboxChannel, OutboxMessage, OutboxStatus
+from models.reference import load_reference_data
 from models.registration import BasicInfoSection
 
 _log = structlog.get_logger("outbox.dispatcher")
@@ -83,6 +90,8 @@ class DispatcherConfig:
     rate_limit_delay: float = 60.0
     lookup_grace: float = 60.0
     stop_timeout: float = 5.0
+    forwarded_sms: bool = False
+    """SMS_TEMPLATE_FORWARDED is set: applicants hear of a forward by SMS too."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DispatcherConfig:
@@ -93,6 +102,7 @@ class DispatcherConfig:
             backoff=settings.outbox_backoff_seconds,
             backoff_max=settings.outbox_backoff_max_seconds,
             lookup_grace=max(settings.sms_lookup_grace_seconds, settings.sms_timeout_seconds),
+            forwarded_sms=bool(settings.sms_template_forwarded),
         )
 
 
@@ -119,6 +129,11 @@ def sms_message(row: OutboxMessage, phone: str) -> SmsMessage:
     if result == "RETURNED":
         count = int(row.payload.get("itemsToFix") or 1)
         return returned_message(phone, items_to_fix=max(1, count), dedupe_key=row.dedupe_key)
+    if result == "FORWARDED":
+        department = load_reference_data().department(str(row.payload.get("departmentCode")))
+        if department is None:
+            raise ValueError("a forward to an unknown department")
+        return forwarded_message(phone, department=department.name, dedupe_key=row.dedupe_key)
     raise ValueError(f"unknown SMS notice {result!r}")
 
 
@@ -415,6 +430,10 @@ class OutboxDispatcher:
             ).first()
 
     async def _send_sms(self, row: OutboxMessage) -> None:
+        if row.payload.get("result") == "FORWARDED" and not self.config.forwarded_sms:
+            _log.info("outbox.sms_forward_not_configured", outbox_id=row.id)
+            await self._sent(row)  # nothing to send: SMS_TEMPLATE_FORWARDED is unset
+            return
         phone = await self._phone(row.registration_id)
         if not phone:
             await self._dead(row, "the registration has no phone number")

@@ -91,6 +91,17 @@ def _body(kind: ProofKind, person: str, unit: str) -> str:
     )
 
 
+def proof_unit_name(
+    kind: ProofKind, unit_name: str | None, is_first_employer: bool | None
+) -> str | None:
+    """The unit a proof names: the current unit, except on the first-employer proof (开始会计
+    工作单位证明), which is left blank unless the applicant says the current unit is where
+    their accounting work began (``workUnit.isFirstEmployer``)."""
+    if kind == "FIRST_EMPLOYER_PROOF" and is_first_employer is not True:
+        return None
+    return unit_name
+
+
 def render_employer_proof(
     kind: ProofKind,
     *,

@@ -19,7 +19,7 @@ from models.db import SessionFactory, utcnow
 from models.link_signing import link_key, link_signature, signature_holds
 from models.reference import ReferenceData
 from models.registration_data import load_registration
-from services.proof_templates import render_employer_proof
+from services.proof_templates import ProofKind, proof_unit_name, render_employer_proof
 
 PROOF_KINDS = ("FIRST_EMPLOYER_PROOF", "CURRENT_EMPLOYER_PROOF")
 
@@ -65,12 +65,20 @@ def template_routes(secret: bytes, db: SessionFactory, reference: ReferenceData)
             data = await load_registration(session, registration_id)
         if data is None or data.basic is None:
             return PlainTextResponse("登记不存在。", status_code=404)
+        proof: ProofKind = (
+            "FIRST_EMPLOYER_PROOF" if kind == "FIRST_EMPLOYER_PROOF" else "CURRENT_EMPLOYER_PROOF"
+        )
+        unit = data.work_unit
         page = render_employer_proof(
-            "FIRST_EMPLOYER_PROOF" if kind == "FIRST_EMPLOYER_PROOF" else "CURRENT_EMPLOYER_PROOF",
+            proof,
             name=data.basic.name,
             id_type_name=reference.name_of("id_document_type", data.basic.id_type) or "",
             id_number=data.basic.id_number,
-            unit_name=data.work_unit.unit_name if data.work_unit else None,
+            unit_name=proof_unit_name(
+                proof,
+                unit.unit_name if unit else None,
+                unit.is_first_employer if unit else None,
+            ),
             issued_on=utcnow().date(),
         )
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})

@@ -19,7 +19,13 @@ class ReferenceQuery:
         return cached
 
     @strawberry.field(
-        description="Divisions under parentCode (its counties); without it, the cities of Zhejiang."
+        description="Divisions under parentCode; without it, the cities of Zhejiang. Under a "
+        "city: first the city itself as 市本级 (its own code, level CITY: a work unit registered "
+        "at city level, reviewed by the city's 财政局; a residence always names a county), "
+        "then its counties."
     )
     def divisions(self, info: Info, parent_code: str | None = None) -> list[Division]:
-        return [Division.of(d) for d in info.context.reference.children(parent_code)]
+        reference = info.context.reference
+        own = reference.city_level(parent_code) if parent_code else None
+        listed = [Division.of(d) for d in reference.children(parent_code)]
+        return [Division.of(own), *listed] if own is not None else listed

@@ -8,6 +8,7 @@ subscriptions; it imports none of them. ``parse_cursor`` reads the cursor both t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -32,7 +33,12 @@ def parse_cursor(after: str | None) -> int | None:
     return int(after)
 
 
-strawberry.enum(DomainStatus, name="RegistrationStatus")
+strawberry.enum(
+    DomainStatus,
+    name="RegistrationStatus",
+    description="DRAFT → SUBMITTED → RETURNED / APPROVED; WITHDRAWN by the applicant; "
+    "SUPERSEDED: an approved record replaced by an approved change",
+)
 RegistrationStatus = DomainStatus
 
 
@@ -55,7 +61,7 @@ class RegistrationEvent:
             from_status=RegistrationStatus(row.from_status) if row.from_status else None,
             occurred_at=row.occurred_at,
             comment=row.comment,
-            items=[ReturnItem.of(item, reference) for item in row.items],
+            items=ReturnItem.all_of(row.items, reference),
         )
 
 
@@ -64,6 +70,11 @@ class ReturnItem:
     field: str
     reason: Option
     note: str | None
+
+    @classmethod
+    def all_of(cls, items: list[dict[str, Any]], reference: ReferenceData) -> list[ReturnItem]:
+        """The return items of an event (an approval's items are confirmed findings instead)."""
+        return [cls.of(item, reference) for item in items if "reasonCode" in item]
 
     @classmethod
     def of(cls, item: dict[str, str], reference: ReferenceData) -> ReturnItem:

@@ -61,12 +61,19 @@ class WorkUnitInput:
     unit_name: str | None = None
     economic_type: str | None = None
     office_division_code: str | None = strawberry.field(
-        default=None, description="county-level code"
+        default=None,
+        description="county-level code, or a city's own code for a unit registered at city "
+        "level (市本级): its 财政局 reviews",
     )
     postal_code: str | None = None
     accounting_start_date: date | None = None
     accounting_post: str | None = None
     administrative_title: str | None = None
+    is_first_employer: bool | None = strawberry.field(
+        default=None,
+        description="The current unit is where accounting work began: the 开始会计工作单位证明 "
+        "template then names it (else the unit is left blank)",
+    )
 
     def answer(self) -> sections.WorkUnitAnswer:
         return sections.WorkUnitAnswer(
@@ -78,6 +85,7 @@ class WorkUnitInput:
             self.accounting_start_date,
             self.accounting_post,
             self.administrative_title,
+            self.is_first_employer,
         )
 
 

@@ -41,7 +41,8 @@ class UnitLookupResult:
 class RegistrationQuery:
     @strawberry.field(
         permission_classes=APPLICANT,
-        description="The applicant's open registration, else the latest one; null if none",
+        description="The applicant's open registration (DRAFT, SUBMITTED, RETURNED), else the "
+        "approved one, else the latest (withdrawn); null if none",
     )
     async def my_registration(self, info: Info) -> Registration | None:
         principal = info.context.principal
@@ -49,6 +50,21 @@ class RegistrationQuery:
             return None
         async with info.context.db() as db:
             registration = await wizard.latest_registration(db, principal.person_id)
+            if registration is None:
+                return None
+            data = await load_sections(db, registration)
+        return Registration.of(data, info.context.reference)
+
+    @strawberry.field(
+        permission_classes=APPLICANT,
+        description="The applicant's current approved record; null if none",
+    )
+    async def my_approved_registration(self, info: Info) -> Registration | None:
+        principal = info.context.principal
+        if principal is None or principal.person_id is None:
+            return None
+        async with info.context.db() as db:
+            registration = await wizard.approved_registration(db, principal.person_id)
             if registration is None:
                 return None
             data = await load_sections(db, registration)

@@ -22,6 +22,13 @@ from models.accounts import staff_accounts
 from models.events import registration_events
 from models.reference import ReferenceData
 from models.registration import Registration as RegistrationRow
+from models.registration_data import RegistrationData, load_registration
+
+
+async def amended_record(info: strawberry.Info, registration_id: str) -> RegistrationData | None:
+    """The record a change amends (readable wherever the change is)."""
+    async with info.context.db() as db:
+        return await load_registration(db, registration_id)
 
 
 async def history_of(
@@ -127,7 +134,8 @@ async def audit_trail_for(
                 from_status=RegistrationStatus(e.from_status) if e.from_status else None,
                 to_status=RegistrationStatus(e.to_status),
                 comment=e.comment,
-                items=[ReturnItem.of(item, reference) for item in e.items],
+                items=ReturnItem.all_of(e.items, reference),
+                checked_fields=sorted({i["field"] for i in e.items if "confirmedCode" in i}),
             ),
         )
         for e in events
@@ -145,6 +153,7 @@ async def audit_trail_for(
                 to_status=None,
                 comment=None,
                 items=[],
+                checked_fields=[],
             ),
         )
         for r in reads

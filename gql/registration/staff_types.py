@@ -86,3 +86,6 @@ class AuditEntry:
     to_status: RegistrationStatus | None
     comment: str | None
     items: list[ReturnItem]
+    checked_fields: list[str] = strawberry.field(
+        description="APPROVED: the paths whose advisory findings the reviewer confirmed"
+    )

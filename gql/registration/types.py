@@ -17,6 +17,7 @@ from gql.errors import FieldError, field_errors
 from gql.reference.types import Department, Division, Option
 from gql.registration.events import RegistrationEvent, RegistrationStatus, parse_cursor
 from gql.registration.resolvers import (
+    amended_record,
     audit_trail_for,
     changes_for,
     decisions_for,
@@ -29,10 +30,16 @@ from models.db import utcnow
 from models.reference import ReferenceData
 from models.registration import DepartmentRule as DomainDepartmentRule
 from models.registration import EligibilityBasis as DomainEligibilityBasis
+from models.registration import RegistrationKind as DomainRegistrationKind
 from models.registration import UnitNameSource as DomainUnitNameSource
 from models.registration_data import RegistrationData
 from models.registration_data import Step as DomainStep
 
+strawberry.enum(
+    DomainRegistrationKind,
+    name="RegistrationKind",
+    description="INITIAL: the first registration; CHANGE: 信息变更 of the approved record",
+)
 strawberry.enum(
     DomainEligibilityBasis,
     name="EligibilityBasis",
@@ -44,6 +51,7 @@ strawberry.enum(
 strawberry.enum(DomainUnitNameSource, name="UnitNameSource")
 strawberry.enum(DomainStep, name="Step")
 strawberry.enum(DomainAttachmentKind, name="AttachmentKind")
+RegistrationKind = DomainRegistrationKind
 EligibilityBasis = DomainEligibilityBasis
 DepartmentRule = DomainDepartmentRule
 UnitNameSource = DomainUnitNameSource
@@ -103,6 +111,7 @@ class WorkUnit:
     accounting_start_date: date
     accounting_post: Option
     administrative_title: Option
+    is_first_employer: bool | None
 
 
 @strawberry.type(description="居住地")
@@ -166,6 +175,7 @@ def _education(reference: ReferenceData, row: object) -> EducationEntry | None:
 class Registration:
     id: strawberry.ID
     status: RegistrationStatus
+    kind: RegistrationKind
     version: int = strawberry.field(description="Send it back as expectedVersion on every edit")
     created_at: datetime
     updated_at: datetime
@@ -184,6 +194,7 @@ class Registration:
         return cls(
             id=strawberry.ID(r.id),
             status=RegistrationStatus(r.status),
+            kind=RegistrationKind(r.kind),
             version=r.version,
             created_at=r.created_at,
             updated_at=r.updated_at,
@@ -194,6 +205,12 @@ class Registration:
             data=data,
             reference=reference,
         )
+
+    @strawberry.field(description="A CHANGE: the approved (or since superseded) record it amends")
+    async def amends(self, info: strawberry.Info) -> Registration | None:
+        base_id = self.data.registration.amends_id
+        base = await amended_record(info, base_id) if base_id is not None else None
+        return Registration.of(base, self.reference) if base is not None else None
 
     @strawberry.field
     def steps(self) -> list[StepState]:
@@ -252,6 +269,7 @@ class Registration:
             or Option(code=w.accounting_post, name=""),
             administrative_title=_option(ref, "accounting_admin_post", w.administrative_title)
             or Option(code=w.administrative_title, name=""),
+            is_first_employer=w.is_first_employer,
         )
 
     @strawberry.field

@@ -9,14 +9,20 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gql.context import Info
-from gql.errors import Refused, one_error, refused
+from gql.errors import FieldError, Refused, one_error, refused
 from gql.permissions import REVIEWER
 from gql.registration.resolvers import staff_actors
 from gql.registration.staff_types import ReviewDecisionType
 from gql.registration.types import Registration
-from gql.review.types import ApproveRegistrationInput, ReturnRegistrationInput, ReviewPayload
+from gql.review.types import (
+    ApproveRegistrationInput,
+    ForwardRegistrationInput,
+    ReopenRegistrationInput,
+    ReturnRegistrationInput,
+    ReviewPayload,
+)
 from integrations.unit_directory import remember_unit
-from models import review
+from models import review, review_moves
 from models.db import transaction, utcnow
 from models.errors import ErrorCode
 from models.limits import MAX_FIELD_PATH, MAX_ID_INPUT, MAX_LIST_ITEMS
@@ -109,3 +115,77 @@ class ReviewMutation:
                 now=now,
             ),
         )
+
+    @strawberry.mutation(
+        permission_classes=REVIEWER,
+        description="转办: send a SUBMITTED registration of the reviewer's department (the "
+        "province: any) to another bureau; it stays SUBMITTED there (departmentRule FORWARDED).",
+    )
+    async def forward_registration(
+        self, info: Info, input: ForwardRegistrationInput
+    ) -> RegistrationMovePayload:
+        return await run_move(
+            info,
+            input.registration_id,
+            lambda s, principal, now: review_moves.forward_registration(
+                s,
+                info.context.reference,
+                principal,
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                department_code=input.department_code[:12],
+                comment=input.comment,
+                now=now,
+            ),
+        )
+
+    @strawberry.mutation(
+        permission_classes=REVIEWER,
+        description="Reopen an approval made by mistake (the approving department or the "
+        "province): back to SUBMITTED, the reason in the history.",
+    )
+    async def reopen_registration(
+        self, info: Info, input: ReopenRegistrationInput
+    ) -> RegistrationMovePayload:
+        return await run_move(
+            info,
+            input.registration_id,
+            lambda s, principal, now: review_moves.reopen_registration(
+                s,
+                principal,
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                reason=input.reason,
+                now=now,
+            ),
+        )
+
+
+Move = Callable[[AsyncSession, Principal, datetime], Awaitable[RegistrationData]]
+
+
+@strawberry.type
+class RegistrationMovePayload:
+    registration: Registration | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+async def run_move(info: Info, registration_id: str, move: Move) -> RegistrationMovePayload:
+    """Like run_review, for moves that record no decision (forward, reopen)."""
+    principal = info.context.principal
+    assert principal is not None
+    if len(registration_id) > MAX_ID_INPUT:
+        return RegistrationMovePayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
+    now = utcnow()
+
+    async def operate() -> RegistrationData:
+        async with transaction(info.context.db) as session:
+            return await move(session, principal, now)
+
+    result = await refused(operate())
+    if isinstance(result, Refused):
+        return RegistrationMovePayload(
+            registration=await _current(info, principal, registration_id), errors=result.errors
+        )
+    await info.context.services.after_commit(result.id)
+    return RegistrationMovePayload(registration=Registration.of(result, info.context.reference))

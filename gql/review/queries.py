@@ -12,7 +12,7 @@ from gql.review.types import RegistrationConnection, RegistrationQueueFilter
 from gql.scalars import unparsed_dates
 from models import review
 from models.limits import MAX_CURSOR_INPUT
-from models.review_reasons import REASON_NAMES
+from models.review_reasons import REASON_NAMES, reasons_for
 
 
 @strawberry.type
@@ -53,7 +53,12 @@ class ReviewQuery:
         return RegistrationConnection.of(page, info.context.reference)
 
     @strawberry.field(
-        permission_classes=SIGNED_IN, description="退回原因: the catalogue of return reasons"
+        permission_classes=SIGNED_IN,
+        description="退回原因: the reasons that fit the returned item at field (a dotted path "
+        "or attachments.KIND); the whole catalogue without it",
     )
-    def return_reasons(self) -> list[Option]:
-        return [Option(code=code.value, name=name) for code, name in REASON_NAMES.items()]
+    def return_reasons(self, field: str | None = None) -> list[Option]:
+        return [
+            Option(code=code.value, name=REASON_NAMES[code])
+            for code in reasons_for(field[:200] if field is not None else None)
+        ]

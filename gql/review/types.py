@@ -63,9 +63,26 @@ class ApproveRegistrationInput:
     comment: str | None = None
     checked_fields: list[str] = strawberry.field(
         default_factory=list,
-        description="Field paths of warning findings (registration.problems) the reviewer has "
-        "checked; any other finding makes the approval UNRESOLVED_PROBLEMS",
+        description="Paths of advisory findings (registration.problems) the reviewer has "
+        "checked: a path confirms every advisory finding on it (attachments.ID_PHOTO). Blocking "
+        "findings cannot be confirmed (UNRESOLVED_PROBLEMS); a path without a finding is "
+        "FINDING_NOT_FOUND",
     )
+
+
+@strawberry.input(description="转办: send a SUBMITTED registration to the bureau it belongs to.")
+class ForwardRegistrationInput:
+    registration_id: strawberry.ID
+    expected_version: int
+    department_code: str = strawberry.field(description="The receiving 会计管理部门")
+    comment: str | None = None
+
+
+@strawberry.input(description="Reopen an approval made by mistake: back to SUBMITTED.")
+class ReopenRegistrationInput:
+    registration_id: strawberry.ID
+    expected_version: int
+    reason: str = strawberry.field(description="Why; kept in the history, shown to the applicant")
 
 
 @strawberry.input(description="Filters of the review queue; all optional.")

@@ -11,8 +11,10 @@ from gql.reference.types import Department
 from gql.scalars import unparsed_dates
 from gql.stats.types import RegistrationExport, RegistrationStats, RegistrationStatsFilter
 from models import stats
+from models.accounts import StaffRole
 from models.db import utcnow
 from models.limits import MAX_DEPARTMENT_CODE_INPUT
+from models.stats.bureau import bureau_figures
 from services.csv_export import export_link
 
 
@@ -49,9 +51,13 @@ class StatsQuery:
         )
         if isinstance(request, Refused):
             return RegistrationStats.failed(request.errors)
+        exact = principal.role in (StaffRole.REVIEWER, StaffRole.PROVINCE)
         async with info.context.db() as db:
-            result = await stats.registration_stats(db, reference, request, today=today)
-        return RegistrationStats.of(result, reference)
+            result = await stats.registration_stats(
+                db, reference, request, today=today, exact=exact
+            )
+            bureau = await bureau_figures(db, reference, request.scope, today=today, exact=exact)
+        return RegistrationStats.of(result, reference).with_bureau(bureau)
 
     @strawberry.field(
         permission_classes=STATISTICS,

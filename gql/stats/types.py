@@ -24,7 +24,9 @@ SMALL_GROUP_RULE = (
     "Small groups: a count of 1-4 people is never shown (count null, display '<5', "
     "suppressed true); 0 is shown. When a '<5' could be worked out from the other cells of "
     "the same breakdown and its total, further cells are hidden, smallest first (display '*'). "
-    "Rates and percentiles are null when fewer than 5 decisions lie under them."
+    "Rates and percentiles are null when fewer than 5 decisions lie under them. Staff who may "
+    "read the scope's registrations (its REVIEWER, the PROVINCE) see exact counts; the rule "
+    "holds for the DASHBOARD role and for exports to it."
 )
 
 
@@ -136,6 +138,30 @@ class BacklogCount:
     suppressed: bool
 
 
+@strawberry.type(description="One count in the shape of every statistics cell.")
+class StatsCount:
+    count: int | None = strawberry.field(description="null when suppressed")
+    display: str
+    suppressed: bool
+
+    @classmethod
+    def of(cls, cell: domain.Cell) -> StatsCount:
+        return cls(count=cell.count, display=cell.display, suppressed=cell.suppressed)
+
+
+@strawberry.type(
+    description="One department's backlog now: waiting for review, and returned "
+    "(waiting on the applicant)."
+)
+class DepartmentBacklog:
+    department: Department
+    waiting: StatsCount
+    returned: StatsCount
+    oldest_waiting_since: datetime | None = strawberry.field(
+        description="Latest submission of the longest-waiting SUBMITTED registration"
+    )
+
+
 def _option_counts(rows: list[domain.CodeCount]) -> list[OptionCount]:
     return [
         OptionCount(
@@ -181,10 +207,46 @@ class RegistrationStats:
     )
     first_pass_approval_rate: float | None = strawberry.field(
         default=None,
-        description="Approvals of first submissions / decisions on first submissions",
+        description="Approvals of first submissions / decisions on first submissions, of "
+        "INITIAL registrations (change requests are not counted)",
     )
     returns_by_reason: list[ReasonCount] = strawberry.field(default_factory=list)
     backlog_by_age: list[BacklogCount] = strawberry.field(default_factory=list)
+    people: StatsCount | None = strawberry.field(
+        default=None, description="Head count: people with a registration submitted in scope"
+    )
+    backlog_by_department: list[DepartmentBacklog] = strawberry.field(
+        default_factory=list,
+        description="Every department of the scope (the province: all; a city: its own "
+        "bureau and its counties), in one query",
+    )
+    returned_by_age: list[BacklogCount] = strawberry.field(
+        default_factory=list,
+        description="RETURNED registrations waiting on the applicant, by days since the return",
+    )
+
+    def with_bureau(self, figures: domain.BureauFigures) -> RegistrationStats:
+        self.people = StatsCount.of(figures.people)
+        self.backlog_by_department = [
+            DepartmentBacklog(
+                department=Department.of(b.department),
+                waiting=StatsCount.of(b.waiting),
+                returned=StatsCount.of(b.returned),
+                oldest_waiting_since=b.oldest_waiting_since,
+            )
+            for b in figures.backlog_by_department
+        ]
+        self.returned_by_age = [
+            BacklogCount(
+                bucket=bucket,
+                label=domain.BACKLOG_LABELS[bucket],
+                count=cell.count,
+                display=cell.display,
+                suppressed=cell.suppressed,
+            )
+            for bucket, cell in figures.returned_by_age
+        ]
+        return self
 
     @classmethod
     def failed(cls, errors: list[FieldError]) -> RegistrationStats:

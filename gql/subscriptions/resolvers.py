@@ -130,7 +130,15 @@ async def _queue_events_after(
         ),
     )
     if department_code is not None:
-        statement = statement.where(EventRow.department_code == department_code)
+        statement = statement.where(
+            or_(
+                EventRow.department_code == department_code,
+                and_(
+                    EventRow.kind == "FORWARDED",
+                    EventRow.previous_department_code == department_code,
+                ),
+            )
+        )
     async with db() as session:
         rows = (await session.exec(statement.order_by(col(EventRow.id)).limit(REPLAY_BATCH))).all()
     return list(rows)
@@ -217,7 +225,7 @@ async def queue_stream(
 
         if after is not None:
             for row in await replay():
-                yield ReviewQueueEvent.of(row, reference)
+                yield ReviewQueueEvent.of(row, reference, department_code)
 
         async for item in sub:
             message = None if isinstance(item, Gap) else _decode(item)
@@ -228,10 +236,10 @@ async def queue_stream(
                 if not is_queue_event(str(message.get("kind")), message.get("fromStatus")):
                     continue
                 remember(cursor)
-                yield ReviewQueueEvent.of(message_event(message), reference)
+                yield ReviewQueueEvent.of(message_event(message), reference, department_code)
                 continue
             for row in await replay():
-                yield ReviewQueueEvent.of(row, reference)
+                yield ReviewQueueEvent.of(row, reference, department_code)
 
 
 @strawberry.type(name="Subscription")

@@ -17,7 +17,9 @@ __all__ = ["RegistrationEvent", "ReviewQueueEvent"]
 
 @strawberry.type(
     description="A change in a department's review queue: a registration was submitted "
-    "(SUBMITTED, RESUBMITTED) or left the queue (WITHDRAWN, APPROVED, RETURNED)."
+    "(SUBMITTED, RESUBMITTED, REOPENED) or left the queue (WITHDRAWN, APPROVED, RETURNED); a "
+    "forward is FORWARDED_OUT for the sending department and FORWARDED_IN for the receiving "
+    "one (FORWARDED for the province)."
 )
 class ReviewQueueEvent:
     cursor: str = strawberry.field(description="Pass as `after` when reconnecting")
@@ -28,12 +30,18 @@ class ReviewQueueEvent:
     occurred_at: datetime
 
     @classmethod
-    def of(cls, row: EventRow, reference: ReferenceData) -> ReviewQueueEvent:
+    def of(
+        cls, row: EventRow, reference: ReferenceData, listener: str | None = None
+    ) -> ReviewQueueEvent:
+        """``listener``: the queue's department (None: the province's, which hears FORWARDED)."""
         department = reference.department(row.department_code) if row.department_code else None
+        kind = row.kind
+        if kind == "FORWARDED" and listener is not None:
+            kind = "FORWARDED_OUT" if listener == row.previous_department_code else "FORWARDED_IN"
         return cls(
             cursor=str(row.id),
             registration_id=strawberry.ID(row.registration_id),
-            kind=row.kind,
+            kind=kind,
             status=RegistrationStatus(row.to_status),
             department=Department.of(department) if department else None,
             occurred_at=row.occurred_at,

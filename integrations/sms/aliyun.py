@@ -40,6 +40,7 @@ import structlog
 
 from integrations.sms.base import (
     TEMPLATE_APPROVED,
+    TEMPLATE_FORWARDED,
     TEMPLATE_RETURNED,
     SmsMessage,
     SmsResult,
@@ -86,6 +87,7 @@ class AliyunSmsConfig:
     template_approved: str
     template_returned: str
     timeout_s: float = 5.0
+    template_forwarded: str = ""
     region_id: str = "cn-hangzhou"
 
 
@@ -215,6 +217,7 @@ class AliyunSmsSender:
         self._templates = {
             TEMPLATE_APPROVED: config.template_approved,
             TEMPLATE_RETURNED: config.template_returned,
+            TEMPLATE_FORWARDED: config.template_forwarded,
         }
 
     async def ping(self) -> bool:

@@ -27,6 +27,9 @@ TEMPLATE_APPROVED = "registration_approved"
 TEMPLATE_RETURNED = "registration_returned"
 """Logical template: returned for changes (退回修改). Variable ``count``: items to fix."""
 
+TEMPLATE_FORWARDED = "registration_forwarded"
+"""Logical template: sent on to another bureau (转办). Variable ``department``: its name."""
+
 TEMPLATE_TEXTS: dict[str, str] = {
     TEMPLATE_APPROVED: (
         "您提交的会计人员信息登记已审核通过，请登录浙里办或支付宝小程序查看登记结果。"
@@ -34,6 +37,9 @@ TEMPLATE_TEXTS: dict[str, str] = {
     TEMPLATE_RETURNED: (
         "您提交的会计人员信息登记已被退回修改，共有${count}项需要修改，"
         "请登录浙里办或支付宝小程序查看并重新提交。"
+    ),
+    TEMPLATE_FORWARDED: (
+        "您提交的会计人员信息登记已转至${department}审核，请登录浙里办或支付宝小程序查看。"
     ),
 }
 """The text of each logical template, in Aliyun's ``${name}`` variable syntax.
@@ -147,3 +153,13 @@ def mask_phone(phone: str) -> str:
     if len(digits) >= 4:
         return "*" * (len(digits) - 2) + digits[-2:]
     return "****"
+
+
+def forwarded_message(phone: str, *, department: str, dedupe_key: str) -> SmsMessage:
+    """The 转办 notification with the name of the receiving bureau."""
+    return SmsMessage(
+        phone=phone,
+        template_code=TEMPLATE_FORWARDED,
+        params={"department": department},
+        dedupe_key=dedupe_key,
+    )

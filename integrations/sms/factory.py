@@ -19,6 +19,7 @@ def from_settings(settings: Settings) -> SmsSender:
                 sign_name=settings.sms_sign_name,
                 template_approved=settings.sms_template_approved,
                 template_returned=settings.sms_template_returned,
+                template_forwarded=settings.sms_template_forwarded,
                 timeout_s=settings.sms_timeout_seconds,
             )
         )

@@ -90,6 +90,7 @@ from models.stats.answer import (
     registration_stats,
     today_in_china,
 )
+from models.stats.bureau import BureauFigures, DepartmentBacklog, bureau_figures
 from models.stats.counters import apply_deltas, record_stats
 from models.stats.privacy import COMPLEMENT, SMALL, Cell, protect, protect_one, rate
 from models.stats.rebuild import RebuildReport, rebuild_aggregates
@@ -116,10 +117,12 @@ __all__ = [
     "SMALL",
     "BacklogAge",
     "BacklogCount",
+    "BureauFigures",
     "Cell",
     "CityCount",
     "CodeCount",
     "DailyCount",
+    "DepartmentBacklog",
     "DepartmentCount",
     "Dimension",
     "Metric",
@@ -133,6 +136,7 @@ __all__ = [
     "answer",
     "apply_deltas",
     "backlog_age",
+    "bureau_figures",
     "china_day",
     "city_of",
     "protect",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func, text
 from sqlmodel import col, select
@@ -15,7 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.reference import Department, Division, ReferenceData
 from models.registration import Status
 from models.review_reasons import REASON_NAMES, ReturnReason
-from models.stats.privacy import Cell, protect, protect_one, rate
+from models.stats.privacy import Cell
+from models.stats.privacy import protect as _protect
+from models.stats.privacy import protect_one as _protect_one
+from models.stats.privacy import rate as _rate
 from models.stats.request import StatsRequest, StatsScope
 from models.stats.rules import china_day, city_of, histogram_percentile
 from models.stats.tables import (
@@ -201,8 +205,21 @@ def _cities_in(scope: StatsScope, reference: ReferenceData) -> list[Division]:
     return [d for d in reference.divisions.values() if d.level == "city"]
 
 
+def _exact_cells(
+    counts: list[int], groups: list[object] | None = None, *, complementary: bool = True
+) -> list[Cell]:
+    return [Cell.shown(n) for n in counts]
+
+
+def _exact_rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
 def _distribution(
-    reference: ReferenceData, dimension: Dimension, counts: dict[str, int]
+    reference: ReferenceData,
+    dimension: Dimension,
+    counts: dict[str, int],
+    protect: Any = _protect,
 ) -> list[CodeCount]:
     list_name, none_name = DISTRIBUTIONS[dimension]
     options = [(o.code, o.name) for o in reference.options(list_name)]
@@ -216,9 +233,15 @@ def _distribution(
 
 
 def answer(
-    request: StatsRequest, raw: _Raw, reference: ReferenceData, *, today: date
+    request: StatsRequest, raw: _Raw, reference: ReferenceData, *, today: date, exact: bool = False
 ) -> RegistrationStats:
-    """The answer to a dashboard from the counter rows of its scope, small groups hidden."""
+    """The answer to a dashboard from the counter rows of its scope, small groups hidden;
+    ``exact`` (staff who may read the scope's registrations) shows every count as it is."""
+    protect, protect_one, rate, least = (
+        (_exact_cells, Cell.shown, _exact_rate, 1)
+        if exact
+        else (_protect, _protect_one, _rate, MIN_GROUP)
+    )
     scope = request.scope
     by_status_counts = raw.dimension(Dimension.STATUS)
     statuses = list(Status)
@@ -255,7 +278,7 @@ def answer(
 
     histogram = {int(code): n for code, n in raw.metric(Metric.TURNAROUND).items() if n}
     decisions = sum(histogram.values())
-    enough = decisions >= MIN_GROUP
+    enough = decisions >= least
     decided = raw.metric(Metric.DECIDED).get("", 0)
     first_decided = raw.metric(Metric.FIRST_DECIDED).get("", 0)
     first_pass = raw.metric(Metric.FIRST_PASS).get("", 0)
@@ -271,7 +294,7 @@ def answer(
             code,
             name,
             cell,
-            None if cell.count is None or decided < MIN_GROUP else round(cell.count / decided, 4),
+            None if cell.count is None or decided < least else round(cell.count / decided, 4),
         )
         for (code, name), cell in zip(reasons, reason_cells, strict=True)
     ]
@@ -294,7 +317,7 @@ def answer(
         by_city=[CityCount(c, cell) for c, cell in zip(cities, city_cells, strict=True)],
         daily=daily,
         distributions={
-            dimension: _distribution(reference, dimension, raw.dimension(dimension))
+            dimension: _distribution(reference, dimension, raw.dimension(dimension), protect)
             for dimension in DISTRIBUTIONS
         },
         turnaround_median=histogram_percentile(histogram, 0.5) if enough else None,
@@ -308,12 +331,17 @@ def answer(
 
 
 async def registration_stats(
-    session: AsyncSession, reference: ReferenceData, request: StatsRequest, *, today: date
+    session: AsyncSession,
+    reference: ReferenceData,
+    request: StatsRequest,
+    *,
+    today: date,
+    exact: bool = False,
 ) -> RegistrationStats:
     """Read the counters of the request's scope (a bounded number of rows) and answer."""
     key = request.scope.key
     raw = _Raw() if key is None else await _read(session, key, request.start, request.end)
-    return answer(request, raw, reference, today=today)
+    return answer(request, raw, reference, today=today, exact=exact)
 
 
 def today_in_china(now: datetime) -> date:

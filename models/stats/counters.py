@@ -21,6 +21,7 @@ from models.registration import (
     QualificationSection,
     Registration,
     RegistrationEvent,
+    RegistrationKind,
     Status,
     Submission,
     WorkUnitSection,
@@ -149,7 +150,7 @@ async def record_stats(
         department=event.department_code if submitted_now else None,
         occurred_at=event.occurred_at,
         items=event.items,
-        sequence=sequence,
+        sequence=sequence if registration.kind == RegistrationKind.INITIAL else None,
         submitted_at=submitted_at,
     )
     await apply_deltas(session, deltas)

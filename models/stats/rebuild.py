@@ -23,6 +23,7 @@ from models.registration import (
     QualificationSection,
     Registration,
     RegistrationEvent,
+    RegistrationKind,
     Status,
     Submission,
     WorkUnitSection,
@@ -181,10 +182,14 @@ async def rebuild_aggregates(
             col(RegistrationEvent.department_code),
             col(RegistrationEvent.occurred_at),
             col(RegistrationEvent.items),
-            col(decided.sequence),
+            case(
+                (col(Registration.kind) == RegistrationKind.INITIAL.value, col(decided.sequence)),
+                else_=None,
+            ),
             col(decided.submitted_at),
         )
         .select_from(RegistrationEvent)
+        .join(Registration, col(Registration.id) == col(RegistrationEvent.registration_id))
         .outerjoin(
             decided,
             and_(

@@ -100,10 +100,12 @@ def _postgres_rebuild_statements() -> list[str]:
         CREATE TEMP TABLE _stats_events ON COMMIT DROP AS
         SELECT e.to_status, e.from_status IS NOT NULL AND e.from_status <> 'DRAFT' AS later,
                e.department_code AS department, {_CHINA_DAY.format("e.occurred_at")} AS day,
-               sub.sequence = 1 AS first,
+               sub.sequence = 1 AND r.kind = 'INITIAL' AS first,
+               e.from_status IS NOT NULL AND e.from_status = 'SUBMITTED' AS forwarded,
                CASE WHEN sub.submitted_at IS NOT NULL THEN {_turnaround_sql(hours)} END AS bucket,
                count(*) AS n
         FROM registration_event e
+        JOIN registration r ON r.id = e.registration_id
         LEFT JOIN (
             SELECT DISTINCT ON (d.id) d.id, s.sequence, s.submitted_at
             FROM registration_event d
@@ -113,10 +115,10 @@ def _postgres_rebuild_statements() -> list[str]:
             ORDER BY d.id, s.sequence DESC
         ) sub ON sub.id = e.id
         WHERE e.to_status IN ('SUBMITTED', 'WITHDRAWN', 'APPROVED', 'RETURNED')
-        GROUP BY 1, 2, 3, 4, 5, 6"""  # noqa: S608 - only our constants
+        GROUP BY 1, 2, 3, 4, 5, 6, 7"""  # noqa: S608 - only our constants
     decision = "to_status IN ('APPROVED', 'RETURNED')"
     metrics = [
-        ("submitted", "''", "to_status = 'SUBMITTED'"),
+        ("submitted", "''", "to_status = 'SUBMITTED' AND NOT forwarded"),
         ("withdrawn", "''", "to_status = 'WITHDRAWN' AND later"),
         ("decided", "''", decision),
         ("approved", "''", "to_status = 'APPROVED'"),

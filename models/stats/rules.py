@@ -183,11 +183,14 @@ def add_activity(
     sequence: int | None = None,
     submitted_at: datetime | None = None,
 ) -> None:
-    """Count one status change in the day counters of its department's scopes."""
+    """Count one status change in the day counters of its department's scopes.
+
+    ``sequence`` is the decided submission's (None for a change request: the first-pass rate
+    counts INITIAL registrations only)."""
     day = china_day(occurred_at)
     metrics: list[tuple[Metric, str]] = []
-    if to_status is Status.SUBMITTED:
-        metrics.append((Metric.SUBMITTED, ""))
+    if to_status is Status.SUBMITTED and from_status is not Status.SUBMITTED:
+        metrics.append((Metric.SUBMITTED, ""))  # a forward (SUBMITTED → SUBMITTED) is no new one
     elif to_status is Status.WITHDRAWN and from_status not in (None, Status.DRAFT):
         metrics.append((Metric.WITHDRAWN, ""))
     elif to_status in DECISIONS:

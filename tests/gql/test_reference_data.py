@@ -44,7 +44,8 @@ async def test_counties_of_a_city_carry_their_finance_bureau(api: Api) -> None:
         '{ divisions(parentCode: "330100") { code name level postalCode department { code name } } }'
     )
     by_code = {d["code"]: d for d in data["divisions"]}
-    assert len(by_code) == 13
+    assert len(by_code) == 14  # 市本级 (the city itself, first) and its 13 counties
+    assert data["divisions"][0]["name"] == "市本级"
     assert by_code["330102"]["department"] == {"code": "330102", "name": "上城区财政局"}
     assert by_code["330102"]["level"] == "COUNTY"
     assert by_code["330102"]["postalCode"] is None  # left empty on purpose (notes.md §2)

@@ -44,6 +44,7 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "formOptions": ("{ formOptions { idTypes { code } } }", PUBLIC),
     "divisions": ("{ divisions { code } }", PUBLIC),
     "myRegistration": ("{ myRegistration { id } }", APPLICANTS),
+    "myApprovedRegistration": ("{ myApprovedRegistration { id } }", APPLICANTS),
     "registration": (
         f"query({R}) {{ registration(id: $id) {{ id basicInfo {{ idNumber phone }} }} }}",
         SIGNED_IN,
@@ -136,6 +137,14 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "approveRegistration": (
         f"mutation({R}) {{ approveRegistration(input: {{registrationId: $id, expectedVersion: 0}}) {{ errors {{ code }} }} }}",
+        REVIEWERS,
+    ),
+    "forwardRegistration": (
+        f'mutation({R}) {{ forwardRegistration(input: {{registrationId: $id, expectedVersion: 0, departmentCode: "330106"}}) {{ errors {{ code }} }} }}',
+        REVIEWERS,
+    ),
+    "reopenRegistration": (
+        f'mutation({R}) {{ reopenRegistration(input: {{registrationId: $id, expectedVersion: 0, reason: "误"}}) {{ errors {{ code }} }} }}',
         REVIEWERS,
     ),
     "returnRegistration": (

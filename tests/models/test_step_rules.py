@@ -70,7 +70,7 @@ BAD_WORK_UNITS: list[tuple[dict[str, Any], str, str]] = [
     ({"unitName": "  "}, "workUnit.unitName", "REQUIRED"),
     ({"unitName": "单" * 201}, "workUnit.unitName", "TOO_LONG"),
     ({"economicType": "77"}, "workUnit.economicType", "UNKNOWN_CODE"),
-    ({"officeDivisionCode": "330100"}, "workUnit.officeDivisionCode", "DIVISION_NOT_COUNTY"),
+    ({"officeDivisionCode": "330000"}, "workUnit.officeDivisionCode", "DIVISION_NOT_COUNTY"),
     ({"officeDivisionCode": "110101"}, "workUnit.officeDivisionCode", "DIVISION_UNKNOWN"),
     ({"postalCode": "31001"}, "workUnit.postalCode", "POSTAL_CODE_FORMAT"),
     (

@@ -218,14 +218,33 @@ async def test_two_reviewers_racing_exactly_one_wins(
 
 
 @pytest.mark.parametrize(
-    "field", ["workUnit", "education.partTime", "attachments.PART_TIME_DEGREE"]
+    ("field", "reason", "reopened"),
+    [
+        (
+            "workUnit",
+            "INFORMATION_INCOMPLETE",
+            [
+                "attachments.CREDIT_CODE_CERTIFICATE",
+                "attachments.CURRENT_EMPLOYER_PROOF",
+                "attachments.FIRST_EMPLOYER_PROOF",
+                "residence",
+                "workUnit",
+            ],
+        ),
+        (
+            "education.partTime",
+            "INFORMATION_INCOMPLETE",
+            ["attachments.PART_TIME_DEGREE", "attachments.PART_TIME_DIPLOMA", "education.partTime"],
+        ),
+        ("attachments.PART_TIME_DEGREE", "ATTACHMENT_BLURRED", ["attachments.PART_TIME_DEGREE"]),
+    ],
 )
-async def test_whole_sections_and_any_attachment_kind_may_be_named(api: Api, field: str) -> None:
+async def test_whole_sections_and_any_attachment_kind_may_be_named(
+    api: Api, field: str, reason: str, reopened: list[str]
+) -> None:
     applicant = await sign_in(api)
     registration = await submitted_registration(applicant)
     staff = await reviewer(api)
-    payload = await return_(
-        staff, registration, items=[{"field": field, "reasonCode": "INFORMATION_INCOMPLETE"}]
-    )
+    payload = await return_(staff, registration, items=[{"field": field, "reasonCode": reason}])
     assert payload["errors"] == []
-    assert payload["registration"]["reopenedFields"] == [field]
+    assert payload["registration"]["reopenedFields"] == reopened

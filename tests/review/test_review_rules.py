@@ -331,7 +331,10 @@ async def test_approval_blockers_and_confirmed_findings(any_api: Api) -> None:
                 remember_unit=_remember,
                 now=utcnow(),
             )
-    assert problems_of(exc) == {("attachments.FULL_TIME_DIPLOMA", ErrorCode.UNRESOLVED_PROBLEMS)}
+    assert problems_of(exc) == {
+        ("attachments.FULL_TIME_DIPLOMA", ErrorCode.UNRESOLVED_PROBLEMS),
+        ("checkedFields.0", ErrorCode.FINDING_NOT_FOUND),  # nothing to confirm there
+    }
     assert remembered == []
     async with transaction(any_api.services.db) as db:
         diploma.replaced_at = None
@@ -361,10 +364,16 @@ async def test_approval_blockers_and_confirmed_findings(any_api: Api) -> None:
 
     with pytest.raises(ProblemsFound) as exc:
         await approve(["basicInfo.ethnicGroup"])
-    assert problems_of(exc) == {("workUnit.postalCode", ErrorCode.UNRESOLVED_PROBLEMS)}
+    assert problems_of(exc) == {
+        ("workUnit.postalCode", ErrorCode.UNRESOLVED_PROBLEMS),
+        ("checkedFields.0", ErrorCode.FINDING_NOT_FOUND),
+    }
     assert (await stored(any_api, rid))["status"] == "SUBMITTED"
+    with pytest.raises(ProblemsFound) as exc:
+        await approve(["workUnit.postalCode", "basicInfo.ethnicGroup"])
+    assert problems_of(exc) == {("checkedFields.1", ErrorCode.FINDING_NOT_FOUND)}
 
-    record = await approve(["workUnit.postalCode", "basicInfo.ethnicGroup"])
+    record = await approve(["workUnit.postalCode"])
     assert record.decision.outcome is review.ReviewOutcome.APPROVED
     assert record.decision.checked_fields == ["workUnit.postalCode"]
     assert record.decision.comment == "核对无误"
@@ -399,7 +408,16 @@ async def test_return_reopens_only_the_flagged_paths(any_api: Api) -> None:
             now=now,
         )
     assert data.registration.status is Status.RETURNED
-    assert data.registration.reopened == ["attachments.ID_PHOTO", "residence"]
+    # residence reopens the choice of a work unit instead, with the unit's proofs
+    reopened = [
+        "attachments.CREDIT_CODE_CERTIFICATE",
+        "attachments.CURRENT_EMPLOYER_PROOF",
+        "attachments.FIRST_EMPLOYER_PROOF",
+        "attachments.ID_PHOTO",
+        "residence",
+        "workUnit",
+    ]
+    assert data.registration.reopened == reopened
     assert data.registration.decided_at == now
     assert [(i.position, i.field, i.reason_code.value) for i in record.items] == [
         (0, "residence", "WRONG_DEPARTMENT"),
@@ -407,7 +425,7 @@ async def test_return_reopens_only_the_flagged_paths(any_api: Api) -> None:
         (2, "residence", "INFORMATION_INCORRECT"),
     ]
     saved = await stored(any_api, rid)
-    assert saved["reopened"] == ["attachments.ID_PHOTO", "residence"]
+    assert saved["reopened"] == reopened
     assert saved["events"][-1] == "RETURNED"
     assert len(saved["items"]) == 3
 

@@ -64,6 +64,10 @@ STATS_FIELDS = """
   firstPassApprovalRate
   returnsByReason { reason { code name } count display suppressed rate }
   backlogByAge { bucket label count display suppressed }
+  people { count display suppressed }
+  backlogByDepartment { department { code name } waiting { count display suppressed }
+                        returned { count display suppressed } oldestWaitingSince }
+  returnedByAge { bucket label count display suppressed }
 """
 STATS = (
     "query($filter: RegistrationStatsFilter) { registrationStats(filter: $filter) {"
@@ -519,7 +523,7 @@ async def _expected_moves(
         from_name = str(from_value) if from_value else None
         metric = (
             "submitted"
-            if to_name == "SUBMITTED"
+            if to_name == "SUBMITTED" and from_name != "SUBMITTED"  # a forward is no submission
             else "withdrawn"
             if to_name == "WITHDRAWN" and from_name not in (None, "DRAFT")
             else None
@@ -535,21 +539,21 @@ async def _expected_decisions(
     """Decisions: the review's own rows, each with the submission it judged."""
     decisions = (
         await session.exec(
-            select(ReviewDecision, Submission).join(
-                Submission, col(Submission.id) == col(ReviewDecision.submission_id)
-            )
+            select(ReviewDecision, Submission, Registration.kind)
+            .join(Submission, col(Submission.id) == col(ReviewDecision.submission_id))
+            .join(Registration, col(Registration.id) == col(ReviewDecision.registration_id))
         )
     ).all()
     items = (await session.exec(select(ReturnItemRow))).all()
     reasons_of: dict[int, set[str]] = {}
     for item in items:
         reasons_of.setdefault(item.decision_id, set()).add(str(item.reason_code))
-    for decision, submission in decisions:
+    for decision, submission, kind in decisions:
         outcome = str(decision.outcome)
         day = china(decision.decided_at)
         hours = (decision.decided_at - submission.submitted_at).total_seconds() / 3600
         metrics = ["decided", "approved" if outcome == "APPROVED" else "returned"]
-        if submission.sequence == 1:
+        if submission.sequence == 1 and str(kind) == "INITIAL":  # first pass: INITIAL only
             metrics.append("first_decided")
             if outcome == "APPROVED":
                 metrics.append("first_pass")

@@ -59,6 +59,7 @@ async def test_the_answer_has_every_figure_of_the_contract(api: Api) -> None:
         "RETURNED",
         "APPROVED",
         "WITHDRAWN",
+        "SUPERSEDED",
     ]
     assert len(answer["byDepartment"]) == 90 and len(answer["byCity"]) == 11
     assert len(answer["daily"]) == 30
@@ -114,8 +115,23 @@ async def test_counts_follow_registrations_through_submission_and_review(api: Ap
     assert reviewer["scope"]["department"]["code"] == "330102"
     assert reviewer["total"] == 7  # the draft has no department yet
     assert [d["department"]["code"] for d in reviewer["byDepartment"]] == ["330102"]
+    # the department's own reviewer sees exact counts: nothing hidden
     backlog = by(reviewer["backlogByAge"], "bucket")
-    assert sum(1 for b in backlog.values() if b["suppressed"]) >= 1
+    assert not any(b["suppressed"] for b in backlog.values())
+    assert sum(b["count"] for b in backlog.values()) == 1
+    assert by(reviewer["byStatus"], "status")["RETURNED"]["count"] == 1
+    assert by(reviewer["returnsByReason"], "reason")["PHOTO_BACKGROUND"]["count"] == 1
+    assert reviewer["people"] == {"count": 7, "display": "7", "suppressed": False}
+    [own] = reviewer["backlogByDepartment"]
+    assert own["department"]["code"] == "330102"
+    assert own["waiting"]["count"] == 1 and own["returned"]["count"] == 1
+    assert own["oldestWaitingSince"] is not None
+    assert sum(b["count"] for b in reviewer["returnedByAge"]) == 1
+    # the dashboard reads the same under the small-group rule
+    assert province["people"]["count"] == 7
+    shown = by(province["backlogByDepartment"], "department")["330102"]
+    assert shown["waiting"]["display"] == "<5" and shown["oldestWaitingSince"] is None
+    assert by(province["backlogByDepartment"], "department")["330100"]["waiting"]["count"] == 0
 
     elsewhere = await stats(await staff(api, staffRole="DASHBOARD"), departmentCode="330106")
     assert elsewhere["total"] == 0 and elsewhere["byStatus"][3]["count"] == 0
