@@ -37,7 +37,6 @@ from models.registration import (
     RegistrationKind,
     ResidenceSection,
     Status,
-    Submission,
     UnitNameSource,
     WorkUnitSection,
 )
@@ -82,37 +81,39 @@ class EditResult:
     orphaned_keys: list[str] = field(default_factory=list)
 
 
-def _problem(path: str, code: ErrorCode) -> ProblemsFound:
+def problem(path: str, code: ErrorCode) -> ProblemsFound:
     return ProblemsFound([FieldProblem(path, code)])
 
 
-async def _owned(session: AsyncSession, registration_id: str, person_id: int) -> RegistrationData:
+async def owned_registration(
+    session: AsyncSession, registration_id: str, person_id: int
+) -> RegistrationData:
     data = await load_registration(session, registration_id)
     if data is None or data.registration.person_id != person_id:
         # someone else's registration looks exactly like a missing one
-        raise _problem("registrationId", ErrorCode.NOT_FOUND)
+        raise problem("registrationId", ErrorCode.NOT_FOUND)
     return data
 
 
 async def _person(session: AsyncSession, person_id: int) -> Person:
     person = await session.get(Person, person_id)
     if person is None:
-        raise _problem("registrationId", ErrorCode.IDENTITY_NOT_VERIFIED)
+        raise problem("registrationId", ErrorCode.IDENTITY_NOT_VERIFIED)
     return person
 
 
 async def _editable(
     session: AsyncSession, registration_id: str, person_id: int, expected_version: int
 ) -> RegistrationData:
-    data = await _owned(session, registration_id, person_id)
+    data = await owned_registration(session, registration_id, person_id)
     if data.registration.status not in EDITABLE_STATUSES:
-        raise _problem("registrationId", ErrorCode.NOT_EDITABLE)
+        raise problem("registrationId", ErrorCode.NOT_EDITABLE)
     if data.registration.version != expected_version:
-        raise _problem("expectedVersion", ErrorCode.VERSION_CONFLICT)
+        raise problem("expectedVersion", ErrorCode.VERSION_CONFLICT)
     return data
 
 
-async def _claim_version(
+async def claim_version(
     session: AsyncSession, registration: Registration, expected_version: int, now: datetime
 ) -> None:
     """Bump the version if it is still the one the applicant saw; else VERSION_CONFLICT.
@@ -128,7 +129,7 @@ async def _claim_version(
         .values(version=expected_version + 1, updated_at=now)
     )
     if result.rowcount != 1:
-        raise _problem("expectedVersion", ErrorCode.VERSION_CONFLICT)
+        raise problem("expectedVersion", ErrorCode.VERSION_CONFLICT)
     registration.version = expected_version + 1
     registration.updated_at = now
 
@@ -282,7 +283,7 @@ async def start_registration(
     except IntegrityError:
         winner = await open_registration(session, person_id)
         if winner is None:  # the other registration was withdrawn meanwhile: ask again
-            raise _problem("registrationId", ErrorCode.VERSION_CONFLICT) from None
+            raise problem("registrationId", ErrorCode.VERSION_CONFLICT) from None
         return await load_sections(session, winner)
     if base is not None:
         await copy_answers(session, await load_sections(session, base), registration)
@@ -369,7 +370,7 @@ async def _carry_out(
 ) -> EditResult:
     if not any(plan.changed for plan in plans):
         return EditResult(data)
-    await _claim_version(session, data.registration, expected_version, now)
+    await claim_version(session, data.registration, expected_version, now)
     for plan in plans:
         if plan.changed:
             await plan.write()
@@ -441,7 +442,7 @@ def _plan_work_or_residence(
 ) -> _Plan:
     """Exactly one branch; switching clears the other. The department follows the district."""
     if (answer.work_unit is None) == (answer.residence is None):
-        raise _problem("workUnit", ErrorCode.WORK_OR_RESIDENCE_EXCLUSIVE)
+        raise problem("workUnit", ErrorCode.WORK_OR_RESIDENCE_EXCLUSIVE)
     registration = data.registration
     prior_division = (
         data.work_unit.office_division_code
@@ -684,7 +685,7 @@ async def save_work_or_residence(
 ) -> EditResult:
     answer = WorkOrResidenceAnswer(work_unit, residence, directory_name)
     if (work_unit is None) == (residence is None):
-        raise _problem("workUnit", ErrorCode.WORK_OR_RESIDENCE_EXCLUSIVE)
+        raise problem("workUnit", ErrorCode.WORK_OR_RESIDENCE_EXCLUSIVE)
     data = await _editable(session, registration_id, person_id, expected_version)
     plan = _plan_work_or_residence(session, reference, data, answer, _birth(data), now)
     return await _carry_out(session, data, expected_version, now, [plan])
@@ -768,110 +769,3 @@ async def save_registration(
     if problems:
         raise ProblemsFound(problems)
     return await _carry_out(session, data, expected_version, now, plans)
-
-
-# -- submit and withdraw ----------------------------------------------------------------------
-
-
-async def submit_registration(
-    session: AsyncSession,
-    reference: ReferenceData,
-    *,
-    person_id: int,
-    registration_id: str,
-    expected_version: int,
-    agreed: bool,
-    idempotency_key: str | None,
-    now: datetime,
-) -> RegistrationData:
-    """Submit for review. A repeat (same idempotency key, or a double tap with the version that
-    was submitted) returns the registration as it is and writes nothing."""
-    data = await _owned(session, registration_id, person_id)
-    latest = (
-        await session.exec(
-            select(Submission)
-            .where(Submission.registration_id == registration_id)
-            .order_by(col(Submission.sequence).desc())
-        )
-    ).first()
-    if latest is not None and data.registration.status != Status.RETURNED:
-        same_key = idempotency_key is not None and latest.idempotency_key == idempotency_key
-        double_tap = idempotency_key is None and latest.based_on_version == expected_version
-        if same_key or double_tap:
-            return data
-    if idempotency_key is not None:
-        used = (
-            await session.exec(
-                select(Submission).where(
-                    Submission.registration_id == registration_id,
-                    Submission.idempotency_key == idempotency_key,
-                )
-            )
-        ).first()
-        if used is not None:
-            raise _problem("idempotencyKey", ErrorCode.IDEMPOTENCY_KEY_REUSED)
-    if data.registration.status not in EDITABLE_STATUSES:
-        raise _problem("registrationId", ErrorCode.NOT_EDITABLE)
-    if data.registration.version != expected_version:
-        raise _problem("expectedVersion", ErrorCode.VERSION_CONFLICT)
-    if not agreed:
-        raise _problem("agreed", ErrorCode.NOT_AGREED)
-    problems = data.incomplete() + recheck(data, reference, now.date())
-    if problems:
-        raise ProblemsFound(problems)
-    await _claim_version(session, data.registration, expected_version, now)
-    registration = data.registration
-    previous = registration.status
-    registration.status = Status.SUBMITTED
-    registration.submitted_at = now
-    registration.reopened = []
-    session.add(registration)
-    session.add(
-        Submission(
-            registration_id=registration.id,
-            sequence=(latest.sequence + 1) if latest else 1,
-            idempotency_key=idempotency_key,
-            based_on_version=expected_version,
-            snapshot=data.snapshot(reference),
-            declaration=DECLARATION,
-            submitted_at=now,
-        )
-    )
-    kind = "RESUBMITTED" if previous == Status.RETURNED else "SUBMITTED"
-    await session.flush()
-    await record_transition(
-        session, registration, kind, previous, actor_kind="APPLICANT", actor_id=person_id, now=now
-    )
-    return data
-
-
-async def withdraw_registration(
-    session: AsyncSession,
-    *,
-    person_id: int,
-    registration_id: str,
-    expected_version: int,
-    now: datetime,
-) -> RegistrationData:
-    data = await _owned(session, registration_id, person_id)
-    registration = data.registration
-    if registration.status not in OPEN_STATUSES:
-        raise _problem("registrationId", ErrorCode.INVALID_TRANSITION)
-    if registration.version != expected_version:
-        raise _problem("expectedVersion", ErrorCode.VERSION_CONFLICT)
-    await _claim_version(session, registration, expected_version, now)
-    previous = registration.status
-    registration.status = Status.WITHDRAWN
-    registration.reopened = []
-    session.add(registration)
-    await session.flush()
-    await record_transition(
-        session,
-        registration,
-        "WITHDRAWN",
-        previous,
-        actor_kind="APPLICANT",
-        actor_id=person_id,
-        now=now,
-    )
-    return data

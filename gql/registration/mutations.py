@@ -24,7 +24,7 @@ from gql.registration.inputs import (
 )
 from gql.registration.types import Registration, RegistrationPayload
 from integrations.unit_directory import LookupOutcome, lookup_unit
-from models import sections, wizard
+from models import sections, submission, wizard
 from models.db import transaction, utcnow
 from models.errors import ErrorCode, RuleViolation
 from models.limits import MAX_CREDIT_CODE_INPUT, MAX_ID_INPUT, MAX_IDEMPOTENCY_KEY
@@ -254,7 +254,7 @@ class RegistrationMutation:
         return await run_edit(
             info,
             input.registration_id,
-            lambda s, now: wizard.submit_registration(
+            lambda s, now: submission.submit_registration(
                 s,
                 info.context.reference,
                 person_id=_person(info),
@@ -273,7 +273,7 @@ class RegistrationMutation:
         return await run_edit(
             info,
             input.registration_id,
-            lambda s, now: wizard.withdraw_registration(
+            lambda s, now: submission.withdraw_registration(
                 s,
                 person_id=_person(info),
                 registration_id=input.registration_id,

@@ -27,9 +27,9 @@ def _day(day: int | None) -> datetime | None:
     return datetime(2026, 11, day, 8, tzinfo=UTC) if day else None
 
 
-async def test_duplicate_approvals_are_resolved_newest_first(database_url: str) -> None:
-    await migrate.upgrade(database_url, "0001")
-    engine = create_engine(database_url)
+async def test_duplicate_approvals_are_resolved_newest_first(empty_database_url: str) -> None:
+    await migrate.upgrade(empty_database_url, "0001")
+    engine = create_engine(empty_database_url)
     created = datetime(2026, 10, 1, tzinfo=UTC)
     try:
         async with engine.begin() as connection:
@@ -50,7 +50,7 @@ async def test_duplicate_approvals_are_resolved_newest_first(database_url: str) 
                     ),
                     {"id": rid, "pid": pid, "status": status, "t": created, "decided": _day(day)},
                 )
-        await migrate.upgrade(database_url)
+        await migrate.upgrade(empty_database_url)
         async with engine.connect() as connection:
             rows = (
                 await connection.execute(text("SELECT id, status, kind FROM registration"))
@@ -70,6 +70,6 @@ async def test_duplicate_approvals_are_resolved_newest_first(database_url: str) 
                     {"id": REGISTRATIONS[0][0]},
                 )
         # and back down to the previous schema
-        await migrate.run_alembic(database_url, "downgrade", "0001")
+        await migrate.run_alembic(empty_database_url, "downgrade", "0001")
     finally:
         await engine.dispose()

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from integrations.unit_directory import remember_unit
-from models import review, wizard
+from models import review, submission, wizard
 from models.accounts import Person, SessionKind, StaffAccount, StaffRole
 from models.attachments import Attachment, AttachmentKind
 from models.db import SessionFactory, create_engine, session_factory, transaction
@@ -276,7 +276,7 @@ class Lab:
 
     async def submit(self, reg: Reg) -> None:
         async with transaction(self.db) as db:
-            await wizard.submit_registration(
+            await submission.submit_registration(
                 db,
                 self.reference,
                 person_id=reg.person_id,
@@ -349,7 +349,7 @@ class Lab:
 
     async def withdraw(self, reg: Reg) -> None:
         async with transaction(self.db) as db:
-            await wizard.withdraw_registration(
+            await submission.withdraw_registration(
                 db,
                 person_id=reg.person_id,
                 registration_id=reg.id,
@@ -548,12 +548,12 @@ async def _expected_decisions(
     reasons_of: dict[int, set[str]] = {}
     for item in items:
         reasons_of.setdefault(item.decision_id, set()).add(str(item.reason_code))
-    for decision, submission, kind in decisions:
+    for decision, submitted, kind in decisions:
         outcome = str(decision.outcome)
         day = china(decision.decided_at)
-        hours = (decision.decided_at - submission.submitted_at).total_seconds() / 3600
+        hours = (decision.decided_at - submitted.submitted_at).total_seconds() / 3600
         metrics = ["decided", "approved" if outcome == "APPROVED" else "returned"]
-        if submission.sequence == 1 and str(kind) == "INITIAL":  # first pass: INITIAL only
+        if submitted.sequence == 1 and str(kind) == "INITIAL":  # first pass: INITIAL only
             metrics.append("first_decided")
             if outcome == "APPROVED":
                 metrics.append("first_pass")
