@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
 
-.PHONY: run test lint schema docs bench install migrate seed clean
+.PHONY: run test lint schema docs operations bench install migrate seed clean
 
 install: .venv/.synced
 
@@ -37,6 +37,9 @@ schema: install  ## write schema.graphql from the code
 
 docs: install  ## rewrite the README's error-code and settings tables
 	$(PY) -m tools.readme_tables
+
+operations: install  ## write operations/manifest.json (trusted documents) from operations/*.graphql
+	$(PY) -m tools.operations_manifest
 
 bench: install  ## speed benchmarks; numbers go in the closing notes
 	$(PY) -m tools.bench.run_all

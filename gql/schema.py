@@ -6,23 +6,16 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.extensions.disable_introspection import DisableIntrospection
-from strawberry.extensions.max_aliases import create_validator as create_alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.tools import merge_types
 
 from gql.attachments.mutations import AttachmentMutation
 from gql.attachments.queries import AttachmentQuery
 from gql.auth.mutations import AuthMutation
 from gql.auth.queries import AuthQuery
+from gql.document_cost import Limits
+from gql.guard import DocumentGuard, GuardedSchema
 from gql.reference.queries import ReferenceQuery
 from gql.registration.mutations import RegistrationMutation
 from gql.registration.queries import RegistrationQuery
@@ -30,6 +23,7 @@ from gql.review.mutations import ReviewMutation
 from gql.review.queries import ReviewQuery
 from gql.stats.queries import StatsQuery
 from gql.subscriptions import Subscription
+from gql.trusted_documents import TrustedDocuments, TrustedDocumentsGate
 
 Query = merge_types(
     "Query",
@@ -56,15 +50,22 @@ def build_schema(
     max_depth: int = 12,
     max_tokens: int = 2000,
     max_aliases: int = 30,
+    max_fields: int = 600,
+    max_cost: int = 20_000,
+    trusted: TrustedDocuments | None = None,
 ) -> strawberry.Schema:
-    # The rule classes are built once: the validation cache is keyed by the rules, so classes
-    # made per request would miss it every time.
-    limits = (create_depth_rule(max_depth, None), create_alias_rule(max_aliases))
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+    # The cost pre-check replaces graphql-core's depth and alias rules: those re-expand every
+    # fragment at each spread. It runs before validation, which only sees what passed it.
+    limits = Limits(
+        max_depth=max_depth, max_aliases=max_aliases, max_fields=max_fields, max_cost=max_cost
+    )
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = []
+    if trusted is not None:
+        extensions.append(lambda: TrustedDocumentsGate(trusted))  # first: before parsing
+    extensions += [
         lambda: ParserCache(maxsize=512),
-        lambda: AddValidationRules(list(limits)),
-        lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: DocumentGuard(limits, hide_suggestions=production),
     ]
     if production:
         extensions += [
@@ -73,9 +74,11 @@ def build_schema(
                 should_mask_error=_is_unexpected, error_message="服务内部错误，请稍后再试。"
             ),
         ]
-    return strawberry.Schema(
+    schema = GuardedSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
+    schema.production = production
+    return schema
 
 
 def export_sdl() -> str:

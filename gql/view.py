@@ -16,6 +16,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from gql.context import Context
+from gql.trusted_documents import (
+    DocumentRefused,
+    TrustedDocuments,
+    TrustedGraphQLWSHandler,
+    TrustedTransportWSHandler,
+)
 from models.db import utcnow
 from services.container import Services
 from services.sessions import resolve_principal
@@ -33,10 +39,19 @@ def bearer_token(value: object) -> str | None:
     return token.strip()
 
 
+NO_STORE = {"cache-control": "no-store"}  # answers carry ID numbers: never cached anywhere
+
+
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, services: Services, **kwargs: Any) -> None:
+    graphql_transport_ws_handler_class = TrustedTransportWSHandler
+    graphql_ws_handler_class = TrustedGraphQLWSHandler
+
+    def __init__(
+        self, services: Services, trusted: TrustedDocuments | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.services = services
+        self.trusted = trusted or TrustedDocuments({}, enforce=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,11 +59,14 @@ class GraphQLView(GraphQL[Context, None]):
             return
         try:
             response = await self.run(Request(scope=scope, receive=receive))
+        except DocumentRefused as refused:
+            response = JSONResponse(refused.body())
         except HTTPException as exc:
             response = JSONResponse(
                 {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]},
                 status_code=exc.status_code,
             )
+        response.headers.update(NO_STORE)
         await response(scope, receive, send)
 
     def encode_json(self, data: object) -> str:
@@ -57,6 +75,11 @@ class GraphQLView(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # documentId / persistedQuery resolved, and in production unknown texts refused,
+        # before anything is parsed as GraphQL
+        return self.trusted.admit(super().parse_json(data))
 
     async def parse_http_body(self, request: Any) -> Any:
         try:

@@ -17,6 +17,9 @@ from config.settings import Settings
 from server.app import create_app
 from services.container import Services
 
+TEST_SECRET_KEY = "test-secret-key-" + "s" * 24
+TEST_PERSON_KEY_SECRET = "test-person-key-" + "p" * 24
+
 
 class GraphQLFailure(AssertionError):
     pass
@@ -63,6 +66,9 @@ def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Setting
         "storage_local_root": tmp_path / "uploads",
         "redis_url": "",
         "public_base_url": "http://testserver",
+        # the default secrets are only accepted on SQLite (the settings refuse them elsewhere)
+        "secret_key": TEST_SECRET_KEY,
+        "person_key_secret": TEST_PERSON_KEY_SECRET,
     }
     values.update(overrides)
     return Settings(**values)

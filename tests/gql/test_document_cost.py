@@ -1,0 +1,149 @@
+"""Documents too big to validate cheaply are refused before validation, in a few milliseconds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from graphql import parse
+
+from gql.document_cost import Limits, check, measure
+from server.app import create_app
+from services.container import Services
+from tests.api import Api, settings_for
+from tests.fakes.server import run_asgi_server
+
+CPU_BUDGET_S = 0.05  # no request may hold the event loop longer before it is refused
+
+
+def doubling(levels: int, name: str = "Q") -> str:
+    """The issue's shape: each fragment spreads the next twice (2**levels fields once expanded)."""
+    fragments = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    fragments.append(f"fragment F{levels} on Query {{ __typename }}")
+    return f"query {name} {{ ...F0 }} " + " ".join(fragments)
+
+
+SHAPES = {
+    "doubling-20": (doubling(20), "1048576 times"),
+    "doubling-40": (doubling(40), "times in one selection set"),
+    "repeated-450": ("{ " + "viewer { kind } " * 450 + "}", "450 times"),
+    "inline-repeats": ("{ " + "... on Query { viewer { kind } } " * 200 + "}", "200 times"),
+    "cycle": (
+        "{ ...A } fragment A on Query { viewer { kind } ...B } fragment B on Query { ...A }",
+        "fragment cycle",
+    ),
+    "self-spread": ("{ ...A } fragment A on Query { ...A }", "fragment cycle"),
+    "unused-fragment": (
+        "{ viewer { kind } } fragment U on Query { " + "viewer { kind } " * 300 + "}",
+        "'U' selects one field 300 times",
+    ),
+    "many-fragments": (
+        "{ viewer { "
+        + " ".join(f"...V{i}" for i in range(80))
+        + " } } "
+        + " ".join(f"fragment V{i} on Viewer {{ kind }}" for i in range(80)),
+        "80 fragments",
+    ),
+    "wide-fragments": (
+        "{ ...W } fragment W on Query { "
+        + " ".join(f"a{i}: registrations(first: 1000) {{ ...P }}" for i in range(25))
+        + " } fragment P on RegistrationConnection { edges { node { id name } } }",
+        "costs",
+    ),
+}
+
+
+def test_the_measure_expands_spreads_without_walking_them() -> None:
+    tally = measure(parse(doubling(40)))["operation Q"]
+    assert tally.fields >= 2**40  # saturated, computed from 41 fragment definitions
+    started = time.process_time()
+    assert check(parse(doubling(400)), Limits()) is not None
+    assert time.process_time() - started < CPU_BUDGET_S
+
+
+def test_a_valid_document_passes_the_pre_check() -> None:
+    document = parse("query V { viewer { kind department { code name } } a: viewer { kind } }")
+    assert check(document, Limits()) is None
+    tally = measure(document)["operation V"]
+    assert (tally.fields, tally.aliases, tally.depth, tally.repeats) == (7, 1, 2, 1)
+
+
+def test_list_fields_multiply_the_cost() -> None:
+    from gql.schema import build_schema
+
+    schema = build_schema(production=False)._schema
+    page = parse("query Q($n: Int) { registrations(first: $n) { edges { node { id name } } } }")
+    small = measure(page, schema, {"n": 5})["operation Q"].cost
+    large = measure(page, schema, {"n": 500})["operation Q"].cost
+    assert large == 100 * (small - 1) + 1
+    assert check(page, Limits(max_cost=1000), schema, {"n": 500}) is not None
+
+
+async def _refused_quickly(api: Api, query: str) -> tuple[dict[str, object], float]:
+    started = time.process_time()
+    body = await api.post(query)
+    return body, time.process_time() - started
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+async def test_expensive_shapes_are_refused_within_the_cpu_budget(api: Api, shape: str) -> None:
+    query, complaint = SHAPES[shape]
+    await api.post("{ viewer { kind } }")  # warm caches and imports
+    body, cpu = await _refused_quickly(api, query)
+    errors = body["errors"]
+    assert isinstance(errors, list) and len(errors) == 1
+    assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert complaint in errors[0]["message"]
+    assert body.get("data") is None
+    assert cpu < CPU_BUDGET_S, f"{shape}: {cpu * 1000:.1f} ms of CPU"
+
+
+async def test_changing_the_operation_name_does_not_make_it_expensive(api: Api) -> None:
+    for n in range(5):
+        body, cpu = await _refused_quickly(api, doubling(20, name=f"Q{n}"))
+        assert body["errors"] and cpu < CPU_BUDGET_S
+
+
+async def test_healthz_stays_fast_while_expensive_documents_arrive(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Against a real uvicorn: four clients send the shapes over and over; /healthz keeps
+    answering, and every refusal comes back well inside a second."""
+    settings = settings_for(sqlite_url, tmp_path)
+    services = Services.build(settings)
+    app = create_app(settings, services)
+    heavy = [SHAPES[s][0] for s in ("doubling-20", "doubling-40", "repeated-450", "cycle")]
+    answers: list[float] = []
+    health: list[float] = []
+    with run_asgi_server(app) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+
+            async def attacker(query: str) -> None:
+                for _ in range(5):
+                    started = time.perf_counter()
+                    response = await http.post("/graphql", json={"query": query})
+                    answers.append(time.perf_counter() - started)
+                    assert response.json()["errors"][0]["extensions"]["code"] == (
+                        "QUERY_TOO_COMPLEX"
+                    )
+
+            async def prober() -> None:
+                for _ in range(20):
+                    started = time.perf_counter()
+                    assert (await http.get("/healthz")).status_code == 200
+                    health.append(time.perf_counter() - started)
+                    await asyncio.sleep(0.01)
+
+            await asyncio.gather(prober(), *(attacker(q) for q in heavy))
+    await services.close()
+    print(
+        f"\nrefusals: max {max(answers) * 1000:.0f} ms, "
+        f"median {sorted(answers)[len(answers) // 2] * 1000:.0f} ms; "
+        f"/healthz: max {max(health) * 1000:.0f} ms, "
+        f"median {sorted(health)[len(health) // 2] * 1000:.0f} ms"
+    )
+    assert max(answers) < 1.0  # generous: a shared two-core machine
+    assert max(health) < 1.0
