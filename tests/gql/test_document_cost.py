@@ -101,6 +101,22 @@ async def test_expensive_shapes_are_refused_within_the_cpu_budget(api: Api, shap
     assert cpu < CPU_BUDGET_S, f"{shape}: {cpu * 1000:.1f} ms of CPU"
 
 
+async def test_huge_variables_are_refused_before_coercion(api: Api) -> None:
+    query = (
+        "mutation R($i: ReturnRegistrationInput!) "
+        "{ returnRegistration(input: $i) { errors { code } } }"
+    )
+    items = [{"field": "basicInfo.name", "reasonCode": "01", "note": "x"}] * 15_000
+    variables = {"i": {"registrationId": "1", "expectedVersion": 1, "items": items}}
+    started = time.process_time()
+    body = await api.post(query, variables)
+    cpu = time.process_time() - started
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "variables" in body["errors"][0]["message"]
+    assert cpu < 0.2  # parsing the 900 KB body as JSON and counting stops early
+    print(f"\n900 KB of variables refused in {cpu * 1000:.0f} ms of CPU")
+
+
 async def test_changing_the_operation_name_does_not_make_it_expensive(api: Api) -> None:
     for n in range(5):
         body, cpu = await _refused_quickly(api, doubling(20, name=f"Q{n}"))
