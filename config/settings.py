@@ -62,10 +62,10 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(1_000_000, description="largest HTTP request body accepted")
     max_query_depth: int = Field(12, description="deepest GraphQL selection accepted")
-    max_query_tokens: int = Field(2_000, description="most GraphQL tokens in one document")
+    max_query_tokens: int = Field(1_000, description="most GraphQL tokens in one document")
     max_query_aliases: int = Field(30, description="most aliases in one document")
     max_query_fields: int = Field(
-        600, description="most fields in one operation once its fragments are expanded"
+        300, description="most fields in one operation once its fragments are expanded"
     )
     max_query_cost: int = Field(
         20_000, description="highest operation cost (fields times list sizes, `first`)"

@@ -103,9 +103,11 @@ class GuardedSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        if self.production:
-            for error in errors:
+        for error in errors:
+            if self.production:
                 error.message = _SUGGESTION.sub("", error.message)
+            if "tokens. Parsing aborted" in error.message:  # MaxTokensLimiter
+                error.extensions = {**(error.extensions or {}), "code": "QUERY_TOO_COMPLEX"}
         fields = _operation_fields(execution_context)
         faults = [e for e in errors if not is_user_error(e)]
         fault_ids = {id(e) for e in faults}

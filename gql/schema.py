@@ -48,9 +48,9 @@ def build_schema(
     *,
     production: bool,
     max_depth: int = 12,
-    max_tokens: int = 2000,
+    max_tokens: int = 1000,
     max_aliases: int = 30,
-    max_fields: int = 600,
+    max_fields: int = 300,
     max_cost: int = 20_000,
     trusted: TrustedDocuments | None = None,
 ) -> strawberry.Schema:
