@@ -11,10 +11,7 @@ import pytest
 from graphql import parse
 
 from gql.document_cost import Limits, check, measure
-from server.app import create_app
-from services.container import Services
-from tests.api import Api, settings_for
-from tests.fakes.server import run_asgi_server
+from tests.api import Api
 
 CPU_BUDGET_S = 0.05  # no request may hold the event loop longer before it is refused
 
@@ -128,19 +125,31 @@ async def test_changing_the_operation_name_does_not_make_it_expensive(api: Api) 
 async def test_healthz_stays_fast_while_expensive_documents_arrive(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    """Against a real uvicorn: four clients send the shapes over and over; /healthz keeps
-    answering, and every refusal comes back well inside a second."""
-    settings = settings_for(sqlite_url, tmp_path)
-    services = Services.build(settings)
-    app = create_app(settings, services)
+    """Against a real uvicorn worker process: four clients send the shapes over and over;
+    /healthz keeps answering, and every refusal comes back well inside a second."""
+    import os
+
+    import server.migrate as migrate
+    from tests.realtime import processes, uvicorn_worker
+
+    await migrate.upgrade(sqlite_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    env |= {
+        "APP_ENV": "dev",
+        "DATABASE_URL": sqlite_url,
+        "STORAGE_LOCAL_ROOT": str(tmp_path / "uploads"),
+        "DISPATCHER_IN_PROCESS": "false",
+        "LOG_LEVEL": "WARNING",
+    }
     heavy = [SHAPES[s][0] for s in ("doubling-20", "doubling-40", "repeated-450", "cycle")]
     answers: list[float] = []
     health: list[float] = []
-    with run_asgi_server(app) as base_url:
-        async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+    with processes(uvicorn_worker(env, tmp_path, "worker")) as (worker,):
+        async with httpx.AsyncClient(base_url=worker.base_url, timeout=10) as http:
+            await http.post("/graphql", json={"query": "{ viewer { kind } }"})  # warm up
 
             async def attacker(query: str) -> None:
-                for _ in range(5):
+                for _ in range(10):
                     started = time.perf_counter()
                     response = await http.post("/graphql", json={"query": query})
                     answers.append(time.perf_counter() - started)
@@ -149,19 +158,20 @@ async def test_healthz_stays_fast_while_expensive_documents_arrive(
                     )
 
             async def prober() -> None:
-                for _ in range(20):
+                for _ in range(30):
                     started = time.perf_counter()
                     assert (await http.get("/healthz")).status_code == 200
                     health.append(time.perf_counter() - started)
                     await asyncio.sleep(0.01)
 
             await asyncio.gather(prober(), *(attacker(q) for q in heavy))
-    await services.close()
+    answers.sort()
+    health.sort()
     print(
-        f"\nrefusals: max {max(answers) * 1000:.0f} ms, "
-        f"median {sorted(answers)[len(answers) // 2] * 1000:.0f} ms; "
-        f"/healthz: max {max(health) * 1000:.0f} ms, "
-        f"median {sorted(health)[len(health) // 2] * 1000:.0f} ms"
+        f"\nrefusals ({len(answers)}, 4 clients at once): median "
+        f"{answers[len(answers) // 2] * 1000:.0f} ms, max {answers[-1] * 1000:.0f} ms; "
+        f"/healthz meanwhile: median {health[len(health) // 2] * 1000:.0f} ms, "
+        f"max {health[-1] * 1000:.0f} ms"
     )
-    assert max(answers) < 1.0  # generous: a shared two-core machine
-    assert max(health) < 1.0
+    assert answers[-1] < 1.0  # generous: a shared two-core machine
+    assert health[-1] < 1.0
