@@ -44,5 +44,9 @@ operations: install  ## write operations/manifest.json (trusted documents) from 
 bench: install  ## speed benchmarks; numbers go in the closing notes
 	$(PY) -m tools.bench.run_all
 
+SEED_ARGS ?= --count 1000
+seed: install  ## add synthetic registrations to DATABASE_URL (SEED_ARGS="--count N --days D")
+	$(PY) -m tools.seed $(SEED_ARGS)
+
 clean:
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

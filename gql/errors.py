@@ -1,13 +1,24 @@
-"""FieldError: a user's mistake as a typed field of a mutation payload (never a GraphQL error)."""
+"""Errors at the GraphQL edge.
+
+A user's mistake is a ``FieldError`` in the payload (never a GraphQL error): ``refused`` and
+``refused_now`` turn a domain ``ProblemsFound`` into those errors, in one place. A request the
+API will not serve (no token, wrong role, a malformed cursor) is a GraphQL error whose
+``extensions.code`` is a ``GraphQLErrorCode``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
 
 import strawberry
 
 from models.errors import ErrorCode as DomainErrorCode
-from models.errors import FieldProblem
+from models.errors import FieldProblem, ProblemsFound
+
+T = TypeVar("T")
 
 strawberry.enum(
     DomainErrorCode,
@@ -34,3 +45,41 @@ def field_errors(problems: Iterable[FieldProblem]) -> list[FieldError]:
 
 def one_error(field: str, code: DomainErrorCode, message: str = "") -> list[FieldError]:
     return [FieldError.of(FieldProblem(field, code, message))]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A domain operation found user mistakes and wrote nothing: its errors, for the payload."""
+
+    errors: list[FieldError]
+
+
+async def refused(operation: Awaitable[T]) -> T | Refused:
+    """Await a domain operation; ``ProblemsFound`` becomes ``Refused`` with its field errors."""
+    try:
+        return await operation
+    except ProblemsFound as exc:
+        return Refused(field_errors(exc.problems))
+
+
+def refused_now(operation: Callable[[], T]) -> T | Refused:
+    """``refused`` for a synchronous domain operation."""
+    try:
+        return operation()
+    except ProblemsFound as exc:
+        return Refused(field_errors(exc.problems))
+
+
+class GraphQLErrorCode(StrEnum):
+    """``extensions.code`` of a GraphQL error (a user's input mistake is a FieldError instead)."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"  # no, expired or refused token: refresh or sign in
+    FORBIDDEN = "FORBIDDEN"  # signed in, but not allowed
+    BAD_REQUEST = "BAD_REQUEST"  # malformed request (e.g. an unreadable cursor)
+    NOT_FOUND = "NOT_FOUND"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"  # body over MAX_BODY_BYTES (HTTP 413)
+
+
+def extensions_for(code: GraphQLErrorCode) -> dict[str, str]:
+    """The ``extensions`` of a GraphQL error with this code."""
+    return {"code": code.value}

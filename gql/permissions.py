@@ -12,12 +12,13 @@ from typing import Any, ClassVar
 from strawberry.permission import BasePermission
 
 from gql.context import Info
+from gql.errors import GraphQLErrorCode, extensions_for
 from models.accounts import StaffRole
 
 
 class IsAuthenticated(BasePermission):
     message = "请先登录。"
-    error_extensions = {"code": "UNAUTHENTICATED"}  # noqa: RUF012 - strawberry reads it per class
+    error_extensions = extensions_for(GraphQLErrorCode.UNAUTHENTICATED)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.principal is not None
@@ -25,7 +26,7 @@ class IsAuthenticated(BasePermission):
 
 class IsApplicant(BasePermission):
     message = "仅申请人可以执行此操作。"
-    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per class
+    error_extensions = extensions_for(GraphQLErrorCode.FORBIDDEN)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
@@ -35,7 +36,7 @@ class IsApplicant(BasePermission):
 class _HasRole(BasePermission):
     roles: ClassVar[tuple[StaffRole, ...]] = ()
     message = "没有权限执行此操作。"
-    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per class
+    error_extensions = extensions_for(GraphQLErrorCode.FORBIDDEN)
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal

@@ -151,7 +151,7 @@ class _Channel:
 class EventBroker(ABC):
     """Fan-out of ``bytes`` payloads to local subscribers of named channels.
 
-    Lifecycle: ``await start()`` before use, ``await close()`` at shutdown (or use the broker
+    Lifecycle: ``await start()`` before use, ``await aclose()`` at shutdown (or use the broker
     as an async context manager). ``healthy()`` is a cheap readiness flag; ``ping()`` checks
     the backend for real.
     """
@@ -169,7 +169,7 @@ class EventBroker(ABC):
     async def start(self) -> None: ...
 
     @abstractmethod
-    async def close(self) -> None: ...
+    async def aclose(self) -> None: ...
 
     @abstractmethod
     async def publish(self, channel: str, payload: bytes) -> None:
@@ -213,7 +213,7 @@ class EventBroker(ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.close()
+        await self.aclose()
 
     # -- shared machinery ------------------------------------------------------------------
     def _check_usable(self) -> None:
@@ -284,7 +284,7 @@ class InProcessBroker(EventBroker):
             raise BrokerUnavailable("the event broker is closed")
         self._started = True
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         self._closed = True
         self._close_all()
 

@@ -122,7 +122,7 @@ class RedisBroker(EventBroker):
             async with asyncio.timeout(self._start_timeout):
                 await self._first_attempt.wait()
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True

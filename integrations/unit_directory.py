@@ -19,6 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from config.backend import Backend
+from config.settings import Settings
 from models.db import SessionFactory, transaction, utcnow
 from models.errors import RuleViolation
 from models.normalize import normalize_text
@@ -40,7 +42,7 @@ class UnitLookup:
     source: str | None = None
 
 
-class UnitRegistry(Protocol):
+class UnitRegistry(Backend, Protocol):
     name: str
 
     async def find(self, credit_code: str) -> str | None:
@@ -55,10 +57,22 @@ class LocalUnitDirectory:
     def __init__(self, db: SessionFactory) -> None:
         self._db = db
 
+    async def ping(self) -> bool:
+        return True  # the table lives in the service's own database, checked on its own
+
+    async def aclose(self) -> None:
+        return None
+
     async def find(self, credit_code: str) -> str | None:
         async with self._db() as session:
             entry = await session.get(UnitDirectoryEntry, credit_code)
             return entry.unit_name if entry else None
+
+
+def from_settings(settings: Settings, db: SessionFactory) -> list[UnitRegistry]:
+    """The registries ``lookupUnit`` asks, in order: today the service's own directory."""
+    del settings  # no outside registry is configured yet
+    return [LocalUnitDirectory(db)]
 
 
 async def lookup_unit(

@@ -9,7 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import enum_type, utcnow
 
@@ -114,3 +115,12 @@ def password_ok(password: str) -> bool:
         any(not c.isalnum() for c in password),
     )
     return sum(kinds) >= 2
+
+
+async def staff_accounts(session: AsyncSession, ids: set[int]) -> list[StaffAccount]:
+    """The staff accounts with these ids (those that exist)."""
+    if not ids:
+        return []
+    return list(
+        (await session.exec(select(StaffAccount).where(col(StaffAccount.id).in_(ids)))).all()
+    )

@@ -36,8 +36,9 @@ class IdNumberFacts:
 
 # --- GB 11643 check character (ISO 7064 MOD 11-2) -------------------------------------------
 
-_RIC_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
-_RIC_CHECK = "10X98765432"
+# 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2; public for generators that compute the check in SQL
+RESIDENT_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+RESIDENT_ID_CHECK_CHARS = "10X98765432"
 _RIC_BODY = re.compile(r"[0-9]{17}")
 _RIC_FULL = re.compile(r"[0-9]{17}[0-9X]")
 
@@ -64,8 +65,8 @@ def resident_id_check_char(body17: str) -> str:
     """The GB 11643 check character for 17 body digits; raises ID_NUMBER_FORMAT otherwise."""
     if not _RIC_BODY.fullmatch(body17):
         raise RuleViolation(ErrorCode.ID_NUMBER_FORMAT)
-    total = sum(int(ch) * w for ch, w in zip(body17, _RIC_WEIGHTS, strict=True))
-    return _RIC_CHECK[total % 11]
+    total = sum(int(ch) * w for ch, w in zip(body17, RESIDENT_ID_WEIGHTS, strict=True))
+    return RESIDENT_ID_CHECK_CHARS[total % 11]
 
 
 def convert_legacy_resident_id(number15: str) -> str:

@@ -15,6 +15,7 @@ from models.attachments import Attachment, AttachmentKind, required_attachment_k
 from models.contact import check_postal_code
 from models.errors import ErrorCode, FieldProblem, RuleViolation
 from models.id_numbers import check_id_number
+from models.limits import is_record_id
 from models.reference import ReferenceData
 from models.registration import (
     BasicInfoSection,
@@ -275,12 +276,6 @@ class RegistrationData:
                 for a in self.attachments
             },
         }
-
-
-def is_record_id(value: str) -> bool:
-    """Ids are 32 lowercase hex characters; anything else cannot name a record (and must not
-    reach the database: PostgreSQL refuses NUL bytes in text with an error, not a miss)."""
-    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
 
 
 async def load_registration(session: AsyncSession, registration_id: str) -> RegistrationData | None:

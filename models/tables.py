@@ -18,7 +18,7 @@ from models.registration import (
     WorkUnitSection,
 )
 from models.review import ReturnItemRow, ReviewDecision, StaffReadLog
-from models.stats import StatsCounter, StatsDaily  # also registers the statistics effect
+from models.stats import StatsCounter, StatsDaily
 
 metadata = SQLModel.metadata
 

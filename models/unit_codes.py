@@ -27,7 +27,7 @@ class UnitCodeFacts:
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 _USCC_VALUE = {ch: i for i, ch in enumerate(USCC_CHARSET)}
-_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 ...
+USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 ...
 _USCC_BODY = re.compile(r"[0-9A-HJ-NPQRTUWXY]{17}")
 _USCC_FULL = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
@@ -55,13 +55,13 @@ def uscc_check_char(body17: str) -> str:
     """The GB 32100 check character for 17 body characters; raises CREDIT_CODE_FORMAT otherwise."""
     if not _USCC_BODY.fullmatch(body17):
         raise RuleViolation(ErrorCode.CREDIT_CODE_FORMAT)
-    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(body17, _USCC_WEIGHTS, strict=True))
+    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(body17, USCC_WEIGHTS, strict=True))
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
 # --- GB 11714 --------------------------------------------------------------------------------
 
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_BODY = re.compile(r"[0-9A-Z]{8}")
 _ORG_FULL = re.compile(r"[0-9A-Z]{8}[0-9X]")
 
@@ -74,7 +74,7 @@ def org_code_check_char(body8: str) -> str:
     """The GB 11714 check character for 8 body characters; raises CREDIT_CODE_FORMAT otherwise."""
     if not _ORG_BODY.fullmatch(body8):
         raise RuleViolation(ErrorCode.CREDIT_CODE_FORMAT)
-    total = sum(_org_value(ch) * w for ch, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    total = sum(_org_value(ch) * w for ch, w in zip(body8, ORG_CODE_WEIGHTS, strict=True))
     c9 = 11 - total % 11
     if c9 == 10:
         return "X"

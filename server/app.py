@@ -23,6 +23,23 @@ from gql.trusted_documents import TrustedDocuments
 from gql.view import GraphQLView
 from server.body_limit import BodyLimitMiddleware
 from services.container import Services
+from services.csv_export import routes as export_routes
+from services.signed_links import template_routes
+from storage.local import LocalDiskStorage
+from storage.local_routes import local_storage_routes
+
+
+def service_routes(services: Services) -> list[BaseRoute]:
+    """What the services serve over plain HTTP: proof templates, CSV exports, local uploads."""
+    routes: list[BaseRoute] = [
+        *template_routes(services.template_secret, services.db, services.reference),
+        *export_routes(
+            services.settings.secret_key.get_secret_value(), services.db, services.reference
+        ),
+    ]
+    if isinstance(services.storage, LocalDiskStorage):
+        routes += local_storage_routes(services.storage)
+    return routes
 
 
 def is_loopback(request: Request) -> bool:
@@ -76,7 +93,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        *services.extra_routes(),
+        *service_routes(services),
     ]
 
     @asynccontextmanager

@@ -23,18 +23,17 @@ import structlog
 
 from config.logs import configure_logging
 from config.settings import Settings
+from integrations import broker_factory
 from integrations.broker import Gap, InProcessBroker
+from integrations.sms import factory as sms_factory
 from models.db import create_engine, session_factory
 from services.dispatcher import (
     WAKE_CHANNEL,
     DispatcherConfig,
     OutboxDispatcher,
-    broker_from_settings,
-    close_sms_sender,
     dead_messages,
     outbox_counts,
     retry_dead,
-    sms_sender_from_settings,
 )
 
 _log = structlog.get_logger("outbox.worker")
@@ -42,8 +41,8 @@ _log = structlog.get_logger("outbox.worker")
 
 async def run(settings: Settings) -> None:
     engine = create_engine(settings.database_url, pool_size=4)
-    broker = broker_from_settings(settings, client_name="outbox-dispatcher")
-    sms = sms_sender_from_settings(settings)
+    broker = broker_factory.from_settings(settings, client_name="outbox-dispatcher")
+    sms = sms_factory.from_settings(settings)
     dispatcher = OutboxDispatcher(
         session_factory(engine),
         broker,
@@ -78,8 +77,8 @@ async def run(settings: Settings) -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await listener
         await dispatcher.stop()
-        await broker.close()
-        await close_sms_sender(sms)
+        await broker.aclose()
+        await sms.aclose()
         await engine.dispose()
 
 

@@ -13,36 +13,30 @@ import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.routing import BaseRoute
 
 from config.settings import Settings
+from integrations import broker_factory, unit_directory
 from integrations.broker import EventBroker, InProcessBroker
+from integrations.identity import providers as identity_providers
 from integrations.identity.base import IdentityProvider
-from integrations.identity.providers import alipay_provider, zlb_provider
+from integrations.sms import factory as sms_factory
 from integrations.sms.base import SmsSender
 from integrations.sms.log_sender import LogSmsSender
-from integrations.unit_directory import LocalUnitDirectory, UnitRegistry
+from integrations.unit_directory import UnitRegistry
 from models.attachments import Attachment
 from models.db import SessionFactory, create_engine, session_factory
 from models.reference import ReferenceData, load_reference_data
 from models.registration import Registration
-from services.csv_export import routes as export_routes
 from services.dispatcher import (
     WAKE_CHANNEL,
     DispatcherConfig,
     OutboxDispatcher,
-    broker_from_settings,
-    close_sms_sender,
-    sms_sender_from_settings,
 )
 from services.principal import Principal
 from services.sessions import SessionConfig
-from services.signed_links import template_routes
 from services.staff import AddressLimiter, LoginPolicy
+from storage import factory as storage_factory
 from storage.base import AttachmentStorage
-from storage.factory import storage_from_settings
-from storage.local import LocalDiskStorage
-from storage.local_routes import local_storage_routes
 
 
 @dataclass
@@ -57,12 +51,13 @@ class Services:
     outbound_http: httpx.AsyncClient
     alipay: IdentityProvider
     zlb: IdentityProvider
+    storage: AttachmentStorage  # always there: local disk unless STORAGE_BACKEND=s3
+    unit_registries: list[UnitRegistry]
     cache: dict[str, Any] = field(default_factory=dict)
     broker: EventBroker = field(default_factory=InProcessBroker)
     sms_sender: SmsSender = field(default_factory=LogSmsSender)
     dispatcher: OutboxDispatcher | None = None
     _wake_tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    storage: AttachmentStorage | None = None
     _sweeper: asyncio.Task[None] | None = None
 
     @classmethod
@@ -71,11 +66,13 @@ class Services:
         outbound_http = httpx.AsyncClient(
             timeout=httpx.Timeout(5.0), limits=httpx.Limits(max_connections=50)
         )
+        db = session_factory(engine)
+        identities = identity_providers.from_settings(settings, outbound_http)
         return cls(
             settings=settings,
             reference=load_reference_data(),
             engine=engine,
-            db=session_factory(engine),
+            db=db,
             session_config=SessionConfig(
                 secret=settings.secret_key.get_secret_value(),
                 access_lifetime=timedelta(minutes=settings.access_token_minutes),
@@ -88,11 +85,12 @@ class Services:
             ),
             login_limiter=AddressLimiter(settings.staff_login_per_ip, settings.redis_url),
             outbound_http=outbound_http,
-            alipay=alipay_provider(settings, outbound_http),
-            zlb=zlb_provider(settings, outbound_http),
-            broker=broker_from_settings(settings),
-            sms_sender=sms_sender_from_settings(settings),
-            storage=storage_from_settings(settings),
+            alipay=identities.alipay,
+            zlb=identities.zlb,
+            broker=broker_factory.from_settings(settings),
+            sms_sender=sms_factory.from_settings(settings),
+            storage=storage_factory.from_settings(settings),
+            unit_registries=unit_directory.from_settings(settings, db),
         )
 
     @property
@@ -105,17 +103,11 @@ class Services:
             b"templates:" + self.settings.secret_key.get_secret_value().encode()
         ).digest()
 
-    @property
-    def unit_registries(self) -> list[UnitRegistry]:
-        return [LocalUnitDirectory(self.db)]
-
     async def start(self) -> None:
         await self.start_storage()
         await self.start_realtime()
 
     async def start_storage(self) -> None:
-        if self.storage is None:
-            return
         await self.storage.start()
         self._sweeper = asyncio.create_task(self._sweep_uploads_forever())
 
@@ -124,7 +116,6 @@ class Services:
         from models.db import utcnow
         from storage.uploads import sweep_expired_uploads
 
-        assert self.storage is not None
         while True:
             try:
                 await sweep_expired_uploads(self.db, self.storage, utcnow())
@@ -134,8 +125,6 @@ class Services:
 
     async def discard_files(self, keys: list[str]) -> None:
         """Delete files that no longer belong to any registration (after the commit)."""
-        if self.storage is None:
-            return
         for key in keys:
             try:
                 await self.storage.delete(key)
@@ -181,8 +170,8 @@ class Services:
             self.dispatcher = None
         for task in list(self._wake_tasks):
             task.cancel()
-        await self.broker.close()
-        await close_sms_sender(self.sms_sender)
+        await self.broker.aclose()
+        await self.sms_sender.aclose()
 
     async def record_staff_read(self, principal: Principal, registration: Registration) -> None:
         """Record that a staff member read a registration's personal data (own transaction)."""
@@ -203,8 +192,6 @@ class Services:
 
     async def attachment_links(self, attachment: Attachment) -> tuple[str | None, str | None]:
         """Short-lived signed URLs of an attachment's file and thumbnail."""
-        if self.storage is None:
-            return None, None
         url = await self.storage.presign_download(attachment.storage_key, expires_in_s=300)
         preview = (
             await self.storage.presign_download(attachment.thumbnail_key, expires_in_s=300)
@@ -219,24 +206,14 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
-        if self.storage is not None:
-            await self.storage.close()
+        await self.storage.aclose()
         await self.close_realtime()
         await self.outbound_http.aclose()
         await self.engine.dispose()
 
-    def extra_routes(self) -> list[BaseRoute]:
-        """Routes that integrations serve (the local-storage upload endpoint)."""
-        routes: list[BaseRoute] = [*template_routes(self.template_secret, self.db, self.reference)]
-        routes += export_routes(self)
-        if isinstance(self.storage, LocalDiskStorage):
-            routes += local_storage_routes(self.storage)
-        return routes
-
     async def readiness(self) -> dict[str, bool]:
         checks = {"database": await self.database_ready(), "broker": self.broker.healthy()}
-        if self.storage is not None:
-            checks["storage"] = await self.storage.ping()
+        checks["storage"] = await self.storage.ping()
         return checks
 
     async def database_ready(self) -> bool:

@@ -21,13 +21,11 @@ the department and the row count.
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import structlog
@@ -44,6 +42,7 @@ from models.clock import CHINA_TZ
 from models.db import SessionFactory, utcnow
 from models.errors import ErrorCode, FieldProblem, ProblemsFound
 from models.id_numbers import mask_id_number, mask_phone
+from models.link_signing import link_key, link_signature, signature_holds
 from models.reference import Department, ReferenceData
 from models.registration import (
     BasicInfoSection,
@@ -56,9 +55,6 @@ from models.registration import (
     WorkUnitSection,
 )
 from services.principal import Principal
-
-if TYPE_CHECKING:
-    from services.container import Services
 
 log = structlog.get_logger(__name__)
 
@@ -112,10 +108,13 @@ class ExportGrant:
     staff_id: int
     expires: int  # unix seconds
 
-    def message(self) -> bytes:
-        return (
-            f"v1\n{self.department_code}\n{int(self.masked)}\n{self.staff_id}\n{self.expires}"
-        ).encode()
+    def claims(self) -> dict[str, str | int]:
+        return {
+            "department": self.department_code,
+            "masked": int(self.masked),
+            "staff": self.staff_id,
+            "expires": self.expires,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,24 +125,13 @@ class ExportLink:
     masked: bool
 
 
-def _key(secret: str) -> bytes:
-    return hmac.new(secret.encode(), b"exports/registrations/v1", hashlib.sha256).digest()
-
-
-def sign_grant(secret: str, grant: ExportGrant) -> str:
-    return hmac.new(_key(secret), grant.message(), hashlib.sha256).hexdigest()
-
-
 def grant_query(secret: str, grant: ExportGrant) -> str:
-    return urlencode(
-        {
-            "department": grant.department_code,
-            "masked": int(grant.masked),
-            "staff": grant.staff_id,
-            "expires": grant.expires,
-            "signature": sign_grant(secret, grant),
-        }
-    )
+    claims = grant.claims()
+    return urlencode({**claims, "signature": link_signature(_key(secret), claims)})
+
+
+def _key(secret: str) -> bytes:
+    return link_key(secret, "exports/registrations")
 
 
 def read_grant(secret: str, params: Mapping[str, str], now: datetime) -> ExportGrant | None:
@@ -160,7 +148,7 @@ def read_grant(secret: str, params: Mapping[str, str], now: datetime) -> ExportG
         return None
     if params["masked"] not in ("0", "1"):
         return None
-    if not hmac.compare_digest(signature.encode(), sign_grant(secret, grant).encode()):
+    if not signature_holds(_key(secret), grant.claims(), signature):
         return None
     if grant.expires <= int(now.timestamp()):
         return None
@@ -342,9 +330,8 @@ async def csv_chunks(rows: AsyncIterator[list[str]], counter: list[int]) -> Asyn
 # -- the route --------------------------------------------------------------------------------
 
 
-def routes(services: Services) -> list[BaseRoute]:
-    """The routes to mount in the app (``Services.extra_routes``): the signed CSV download."""
-    secret = services.settings.secret_key.get_secret_value()
+def routes(secret: str, db: SessionFactory, reference: ReferenceData) -> list[BaseRoute]:
+    """The routes the app mounts: the signed CSV download."""
 
     async def download(request: Request) -> Response:
         now = utcnow()
@@ -352,14 +339,12 @@ def routes(services: Services) -> list[BaseRoute]:
         grant = read_grant(secret, params, now)
         if grant is None:
             return PlainTextResponse("下载链接无效或已过期，请重新导出。", status_code=403)
-        async with services.db() as db:
-            staff = await db.get(StaffAccount, grant.staff_id)
+        async with db() as session:
+            staff = await session.get(StaffAccount, grant.staff_id)
         if not still_allowed(staff, grant):
             return PlainTextResponse("没有导出此部门登记信息的权限。", status_code=403)
         counter = [0]
-        rows = export_rows(
-            services.db, services.reference, grant.department_code, masked=grant.masked
-        )
+        rows = export_rows(db, reference, grant.department_code, masked=grant.masked)
 
         async def body() -> AsyncIterator[str]:
             async for chunk in csv_chunks(rows, counter):

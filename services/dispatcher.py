@@ -48,11 +48,9 @@ from sqlmodel import col, select
 
 from config.logs import scrub
 from config.settings import Settings
-from integrations.broker import BrokerUnavailable, EventBroker, InProcessBroker
-from integrations.redis_broker import RedisBroker
-from integrations.sms.aliyun import AliyunSmsConfig, AliyunSmsSender, SentLookup, send_dates
+from integrations.broker import BrokerUnavailable, EventBroker
+from integrations.sms.aliyun import SentLookup, send_dates
 from integrations.sms.base import SmsMessage, SmsSender, approved_message, returned_message
-from integrations.sms.log_sender import LogSmsSender
 from models.db import SessionFactory, transaction, utcnow
 from models.outbox import OutboxChannel, OutboxMessage, OutboxStatus
 from models.registration import BasicInfoSection
@@ -520,36 +518,3 @@ async def retry_dead(db: SessionFactory, ids: Sequence[int] | None = None) -> in
             )
         )
     return int(result.rowcount or 0)
-
-
-# -- construction from the settings -------------------------------------------------------
-
-
-def broker_from_settings(settings: Settings, *, client_name: str = "events-broker") -> EventBroker:
-    """RedisBroker when REDIS_URL is set (several workers), else the in-process broker."""
-    if settings.redis_url:
-        return RedisBroker(settings.redis_url, client_name=client_name)
-    return InProcessBroker()
-
-
-def sms_sender_from_settings(settings: Settings) -> SmsSender:
-    """The Aliyun sender when SMS_BACKEND=aliyun, else the log sender (embedded default)."""
-    if settings.sms_backend == "aliyun":
-        return AliyunSmsSender(
-            AliyunSmsConfig(
-                endpoint_url=settings.sms_endpoint_url,
-                access_key_id=settings.sms_access_key_id,
-                access_key_secret=settings.sms_access_key_secret.get_secret_value(),
-                sign_name=settings.sms_sign_name,
-                template_approved=settings.sms_template_approved,
-                template_returned=settings.sms_template_returned,
-                timeout_s=settings.sms_timeout_seconds,
-            )
-        )
-    return LogSmsSender()
-
-
-async def close_sms_sender(sender: SmsSender) -> None:
-    aclose = getattr(sender, "aclose", None)
-    if aclose is not None:
-        await aclose()

@@ -7,17 +7,16 @@ mini-program's downloadFile sends none), so the signature is the permission.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
+from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from models.db import SessionFactory, utcnow
+from models.link_signing import link_key, link_signature, signature_holds
 from models.reference import ReferenceData
 from models.registration_data import load_registration
 from services.proof_templates import render_employer_proof
@@ -25,42 +24,43 @@ from services.proof_templates import render_employer_proof
 PROOF_KINDS = ("FIRST_EMPLOYER_PROOF", "CURRENT_EMPLOYER_PROOF")
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def template_link(secret: bytes, registration_id: str, kind: str, expires_at: int) -> str:
+    """The path and query of a signed link to one registration's proof template."""
+    claims: dict[str, str | int] = {
+        "registration": registration_id,
+        "kind": kind,
+        "expires": expires_at,
+    }
+    signature = link_signature(link_key(secret, "templates"), claims)
+    return f"/templates/{kind}?{urlencode({**claims, 'signature': signature})}"
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def sign_template_link(secret: bytes, registration_id: str, kind: str, expires_at: int) -> str:
-    payload = _b64(json.dumps({"r": registration_id, "k": kind, "e": expires_at}).encode())
-    signature = _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
-    return f"{payload}.{signature}"
-
-
-def read_template_link(secret: bytes, token: str, now: float) -> tuple[str, str] | None:
-    """(registration id, kind) of a valid, unexpired token; None otherwise."""
-    payload, _, signature = token.partition(".")
-    expected = _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
-    if not signature or not hmac.compare_digest(signature, expected):
-        return None
+def read_template_link(
+    secret: bytes, kind: str, params: Mapping[str, str], now: float
+) -> str | None:
+    """The registration id of a valid, unexpired link to ``kind``; None otherwise."""
     try:
-        data = json.loads(_unb64(payload))
-        registration_id, kind, expires_at = str(data["r"]), str(data["k"]), int(data["e"])
-    except (ValueError, KeyError, TypeError):
+        claims: dict[str, str | int] = {
+            "registration": params["registration"],
+            "kind": kind,
+            "expires": int(params["expires"]),
+        }
+        signature = params["signature"]
+    except (KeyError, ValueError):
         return None
-    if expires_at < now or kind not in PROOF_KINDS:
+    if kind not in PROOF_KINDS or int(claims["expires"]) < now:
         return None
-    return registration_id, kind
+    if not signature_holds(link_key(secret, "templates"), claims, signature):
+        return None
+    return str(claims["registration"])
 
 
 def template_routes(secret: bytes, db: SessionFactory, reference: ReferenceData) -> list[Route]:
     async def download(request: Request) -> Response:
-        found = read_template_link(secret, request.path_params["token"], time.time())
-        if found is None:
+        kind = request.path_params["kind"]
+        registration_id = read_template_link(secret, kind, request.query_params, time.time())
+        if registration_id is None:
             return PlainTextResponse("链接无效或已过期，请重新获取。", status_code=403)
-        registration_id, kind = found
         async with db() as session:
             data = await load_registration(session, registration_id)
         if data is None or data.basic is None:
@@ -75,4 +75,4 @@ def template_routes(secret: bytes, db: SessionFactory, reference: ReferenceData)
         )
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
-    return [Route("/templates/{token}", download, methods=["GET"])]
+    return [Route("/templates/{kind}", download, methods=["GET"])]

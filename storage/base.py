@@ -110,7 +110,7 @@ class AttachmentStorage(Protocol):
         """Open long-lived resources (clients, directories). Call once at app start-up."""
         ...
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Release what :meth:`start` opened. Safe to call twice."""
         ...
 

@@ -10,7 +10,7 @@ from storage.local import LocalDiskStorage
 from storage.s3 import S3Storage
 
 
-def storage_from_settings(settings: Settings) -> AttachmentStorage:
+def from_settings(settings: Settings) -> AttachmentStorage:
     if settings.storage_backend == "s3":
         return S3Storage(
             bucket=settings.s3_bucket,

@@ -243,83 +243,114 @@ def _refusal(code: ErrorCode, width: int = 0, height: int = 0) -> ImageCheck:
 def _walk_jpeg(data: bytes) -> _Layout:
     """Walk the marker segments; raise _Refused on anything a clean baseline/progressive
     8-bit JPEG would not contain. Collects the segments that decoding needs."""
-    size = len(data)
-    if size < 4 or data[0] != 0xFF or data[1] != 0xD8:
+    if len(data) < 4 or data[0] != 0xFF or data[1] != 0xD8:
         raise _Refused(ErrorCode.FILE_NOT_JPEG)
     layout = _Layout()
     pos = 2
-    seen_sof = False
     while True:
-        if pos >= size or data[pos] != 0xFF:
-            raise _Refused(ErrorCode.FILE_CORRUPT)
-        while pos < size and data[pos] == 0xFF:
-            pos += 1
-        if pos >= size:
-            raise _Refused(ErrorCode.FILE_CORRUPT)
-        marker = data[pos]
-        pos += 1
+        marker, pos = _next_marker(data, pos)
         if marker == 0xD9:
             break
-        if marker == 0xD8 or 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            raise _Refused(ErrorCode.FILE_CORRUPT)
-        if pos + 2 > size:
-            raise _Refused(ErrorCode.FILE_CORRUPT)
-        length = int.from_bytes(data[pos : pos + 2], "big")
-        end = pos + length
-        if length < 2 or end > size:
-            raise _Refused(ErrorCode.FILE_CORRUPT)
-        segment = data[pos - 2 : end]
-        payload = data[pos + 2 : end]
-        if 0xE0 <= marker <= 0xEF:
-            if marker == 0xE0 and payload.startswith(b"JFIF\x00"):
-                layout.had_jfif = True
-            elif marker == 0xE2 and payload.startswith(b"MPF\x00"):
-                layout.had_mpf = True
-            elif marker == 0xEE and payload.startswith(b"Adobe"):
-                layout.pieces.append(segment)
-        elif marker == 0xFE:
-            pass  # comment: dropped
-        elif marker in _SUPPORTED_SOF:
-            if seen_sof or len(payload) < 6:
-                raise _Refused(ErrorCode.FILE_CORRUPT)
-            if payload[0] != 8:
-                raise _Refused(ErrorCode.FILE_NOT_JPEG)
-            layout.height = int.from_bytes(payload[1:3], "big")
-            layout.width = int.from_bytes(payload[3:5], "big")
-            layout.components = payload[5]
-            if layout.height == 0 or layout.width == 0 or layout.components not in (1, 3, 4):
-                raise _Refused(ErrorCode.FILE_CORRUPT)
-            seen_sof = True
-            layout.pieces.append(segment)
-        elif marker in _UNSUPPORTED_SOF or marker in (0xDE, 0xDF):
-            raise _Refused(ErrorCode.FILE_NOT_JPEG)
-        elif marker in _KEPT_TABLES:
-            layout.pieces.append(segment)
-        elif marker == 0xDA:
-            if not seen_sof:
-                raise _Refused(ErrorCode.FILE_CORRUPT)
-            layout.scans += 1
-            if layout.scans > MAX_SCANS:
-                raise _Refused(ErrorCode.FILE_CORRUPT)
-            found = _NEXT_MARKER.search(data, end)
-            if found is None:
-                raise _Refused(ErrorCode.FILE_CORRUPT)  # truncated inside the scan
-            layout.pieces.append(segment)
-            layout.pieces.append(data[end : found.start()])
-            pos = found.start()
+        end = _segment_end(data, marker, pos)
+        if marker == 0xDA:
+            pos = _take_scan(data, layout, pos, end)
             continue
-        else:
-            raise _Refused(ErrorCode.FILE_CORRUPT)  # DNL, reserved or unknown marker
+        _take_segment(layout, marker, data[pos - 2 : end])
         pos = end
-    if not seen_sof or layout.scans == 0:
+    if layout.width == 0 or layout.scans == 0:
         raise _Refused(ErrorCode.FILE_CORRUPT)
-    trailing = data[pos:]
-    # Padding is harmless; an MPF file (phone "multi-picture", gain map) appends its other
-    # images; anything else after EOI is a polyglot or junk.
+    _check_trailing(layout, data[pos:])
+    return layout
+
+
+def _next_marker(data: bytes, pos: int) -> tuple[int, int]:
+    """The marker at ``pos`` (fill bytes skipped) and the position after it."""
+    size = len(data)
+    if pos >= size or data[pos] != 0xFF:
+        raise _Refused(ErrorCode.FILE_CORRUPT)
+    while pos < size and data[pos] == 0xFF:
+        pos += 1
+    if pos >= size:
+        raise _Refused(ErrorCode.FILE_CORRUPT)
+    return data[pos], pos + 1
+
+
+def _segment_end(data: bytes, marker: int, pos: int) -> int:
+    """Where the segment whose length field starts at ``pos`` ends."""
+    if marker == 0xD8 or 0xD0 <= marker <= 0xD7 or marker == 0x01:
+        raise _Refused(ErrorCode.FILE_CORRUPT)
+    if pos + 2 > len(data):
+        raise _Refused(ErrorCode.FILE_CORRUPT)
+    length = int.from_bytes(data[pos : pos + 2], "big")
+    end = pos + length
+    if length < 2 or end > len(data):
+        raise _Refused(ErrorCode.FILE_CORRUPT)
+    return end
+
+
+def _take_segment(layout: _Layout, marker: int, segment: bytes) -> None:
+    """Keep what decoding needs from one non-scan segment; refuse what has no place here."""
+    payload = segment[4:]
+    if 0xE0 <= marker <= 0xEF:
+        _take_app_segment(layout, marker, segment)
+    elif marker == 0xFE:
+        pass  # comment: dropped
+    elif marker in _SUPPORTED_SOF:
+        _take_frame_header(layout, payload)
+        layout.pieces.append(segment)
+    elif marker in _UNSUPPORTED_SOF or marker in (0xDE, 0xDF):
+        raise _Refused(ErrorCode.FILE_NOT_JPEG)
+    elif marker in _KEPT_TABLES:
+        layout.pieces.append(segment)
+    else:
+        raise _Refused(ErrorCode.FILE_CORRUPT)  # DNL, reserved or unknown marker
+
+
+def _take_app_segment(layout: _Layout, marker: int, segment: bytes) -> None:
+    """APPn: note JFIF and MPF, keep Adobe's colour transform, drop the rest (EXIF, XMP …)."""
+    payload = segment[4:]
+    if marker == 0xE0 and payload.startswith(b"JFIF\x00"):
+        layout.had_jfif = True
+    elif marker == 0xE2 and payload.startswith(b"MPF\x00"):
+        layout.had_mpf = True
+    elif marker == 0xEE and payload.startswith(b"Adobe"):
+        layout.pieces.append(segment)
+
+
+def _take_frame_header(layout: _Layout, payload: bytes) -> None:
+    """SOFn: one frame, 8-bit samples, a real size and 1, 3 or 4 components."""
+    if layout.width or len(payload) < 6:
+        raise _Refused(ErrorCode.FILE_CORRUPT)
+    if payload[0] != 8:
+        raise _Refused(ErrorCode.FILE_NOT_JPEG)
+    layout.height = int.from_bytes(payload[1:3], "big")
+    layout.width = int.from_bytes(payload[3:5], "big")
+    layout.components = payload[5]
+    if layout.height == 0 or layout.width == 0 or layout.components not in (1, 3, 4):
+        raise _Refused(ErrorCode.FILE_CORRUPT)
+
+
+def _take_scan(data: bytes, layout: _Layout, pos: int, end: int) -> int:
+    """SOS: keep the header and the entropy-coded data; the position of the next marker."""
+    if layout.width == 0:
+        raise _Refused(ErrorCode.FILE_CORRUPT)
+    layout.scans += 1
+    if layout.scans > MAX_SCANS:
+        raise _Refused(ErrorCode.FILE_CORRUPT)
+    found = _NEXT_MARKER.search(data, end)
+    if found is None:
+        raise _Refused(ErrorCode.FILE_CORRUPT)  # truncated inside the scan
+    layout.pieces.append(data[pos - 2 : end])
+    layout.pieces.append(data[end : found.start()])
+    return found.start()
+
+
+def _check_trailing(layout: _Layout, trailing: bytes) -> None:
+    """Padding is harmless; an MPF file (phone "multi-picture", gain map) appends its other
+    images; anything else after EOI is a polyglot or junk."""
     mpf_images = layout.had_mpf and trailing.lstrip(b"\x00").startswith(b"\xff\xd8\xff")
     if trailing.strip(b"\x00\xff") and not mpf_images:
         raise _Refused(ErrorCode.FILE_CORRUPT)
-    return layout
 
 
 def _open(data: bytes) -> tuple[JpegImagePlugin.JpegImageFile, int]:

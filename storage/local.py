@@ -36,6 +36,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from models.link_signing import link_key, link_signature, signature_holds
 from storage.base import (
     StorageError,
     StoredObject,
@@ -124,7 +125,7 @@ class LocalDiskStorage:
         self.max_request_bytes = max_request_bytes
         self._clock = clock
         self._post_key = hmac.new(secret, b"local-storage/post-policy/v1", hashlib.sha256).digest()
-        self._get_key = hmac.new(secret, b"local-storage/get/v1", hashlib.sha256).digest()
+        self._get_key = link_key(secret, "local-storage/get")
         self._objects = self.root / "objects"
         self._tmp = self.root / "tmp"
 
@@ -133,7 +134,7 @@ class LocalDiskStorage:
     async def start(self) -> None:
         await anyio.to_thread.run_sync(self._make_dirs)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         return None
 
     async def __aenter__(self) -> LocalDiskStorage:
@@ -141,7 +142,7 @@ class LocalDiskStorage:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        await self.aclose()
 
     def _make_dirs(self) -> None:
         self._objects.mkdir(parents=True, exist_ok=True)
@@ -232,8 +233,7 @@ class LocalDiskStorage:
     # downloads ---------------------------------------------------------------------------
 
     def _sign_download(self, key: str, expires: int) -> str:
-        message = f"GET\n{key}\n{expires}".encode()
-        return hmac.new(self._get_key, message, hashlib.sha256).hexdigest()
+        return link_signature(self._get_key, {"key": key, "expires": expires})
 
     async def presign_download(self, key: str, *, expires_in_s: int) -> str:
         validate_key(key)
@@ -251,10 +251,7 @@ class LocalDiskStorage:
             raise PostPolicyError(
                 403, "AccessDenied", "Query-string authentication is invalid."
             ) from None
-        if not (
-            signature.isascii()
-            and hmac.compare_digest(self._sign_download(key, deadline), signature.lower())
-        ):
+        if not signature_holds(self._get_key, {"key": key, "expires": deadline}, signature):
             raise PostPolicyError(
                 403,
                 "SignatureDoesNotMatch",

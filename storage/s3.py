@@ -125,7 +125,7 @@ class S3Storage:
             aws_session_token=self._session_token,
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         stack, self._stack = self._stack, None
         self._client = None
         if self._presigner is not None:
@@ -139,7 +139,7 @@ class S3Storage:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        await self.aclose()
 
     def _require_client(self) -> Any:
         if self._client is None:

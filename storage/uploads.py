@@ -20,8 +20,9 @@ from sqlmodel import col, select
 from models.attachments import Attachment, AttachmentKind, Upload, UploadStatus
 from models.db import SessionFactory, transaction
 from models.errors import ErrorCode, FieldProblem, ProblemsFound
+from models.limits import is_record_id
 from models.registration import EDITABLE_STATUSES, Registration, Status
-from models.registration_data import RegistrationData, is_record_id, load_registration
+from models.registration_data import RegistrationData, load_registration
 from storage import image_checks
 from storage.base import AttachmentStorage, UploadTicket
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api import Api
+from tools.sample_answers import BASIC as BASIC
+from tools.sample_answers import FULL_TIME as FULL_TIME
+from tools.sample_answers import PART_TIME as PART_TIME
+from tools.sample_answers import QUALIFICATION as QUALIFICATION
+from tools.sample_answers import RESIDENCE as RESIDENCE
+from tools.sample_answers import WORK_UNIT as WORK_UNIT
 
 REGISTRATION_FIELDS = """
   id status version submittedAt departmentRule reopenedFields
@@ -66,43 +72,6 @@ RESIDENT = {
     "phone": "13812345678",
 }
 HK_PERMIT = {"name": "陈大文", "idType": "02", "idNumber": "H12345678", "phone": "13900001111"}
-
-BASIC = {"countryOrRegion": "CHN", "ethnicGroup": "01", "politicalStatus": "13", "remarks": None}
-WORK_UNIT = {
-    "creditCode": "91330106MA27UW5H9N",
-    "unitName": "杭州示例科技有限公司",
-    "economicType": "01",
-    "officeDivisionCode": "330102",
-    "postalCode": "310001",
-    "accountingStartDate": "2012-07-01",
-    "accountingPost": "01",
-    "administrativeTitle": "04",
-}
-RESIDENCE = {"divisionCode": "330106", "address": "西湖区文三路100号", "postalCode": "310012"}
-FULL_TIME = {
-    "level": "21",
-    "degree": "4",
-    "verificationNumber": "A1B2C3D4E5F6",
-    "major": "会计学",
-    "school": "浙江财经大学",
-    "graduationDate": "2012-06-30",
-}
-PART_TIME = {
-    "level": "14",
-    "degree": "3",
-    "major": "工商管理",
-    "school": "浙江大学",
-    "graduationDate": "2018-06-30",
-}
-QUALIFICATION = {
-    "level": "2",
-    "type": "01",
-    "acquisitionMethod": "01",
-    "acquiredOn": "2017-10-20",
-    "appointedPost": "03",
-    "appointedOn": "2017-10-21",
-    "certificateNumber": "Z2017330000123",
-}
 
 
 async def sign_in(api: Api, identity: dict[str, str] | None = None) -> Api:

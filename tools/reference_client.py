@@ -37,6 +37,8 @@ from PIL import Image, ImageDraw
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tools.sample_answers import BASIC, FULL_TIME, NOTICE, QUALIFICATION, WORK_UNIT
+
 PROTOCOL = "graphql-transport-ws"
 
 REGISTRATION = """
@@ -73,36 +75,6 @@ EVENTS = """subscription($id: ID!, $after: String) {
   registrationEvents(registrationId: $id, after: $after) {
     cursor kind status occurredAt comment items { field reason { code name } note } } }"""
 
-# What the applicant types (identity fields come from the login).
-NOTICE = {"eligibility": ["WORK_UNIT", "HOUSEHOLD"]}
-BASIC = {"countryOrRegion": "CHN", "ethnicGroup": "01", "politicalStatus": "13", "remarks": None}
-WORK_UNIT = {
-    "creditCode": "91330106MA27UW5H9N",
-    "unitName": "杭州示例科技有限公司",
-    "economicType": "01",
-    "officeDivisionCode": "330102",
-    "postalCode": "310001",
-    "accountingStartDate": "2012-07-01",
-    "accountingPost": "01",
-    "administrativeTitle": "04",
-}
-FULL_TIME = {
-    "level": "21",
-    "degree": "4",
-    "verificationNumber": "A1B2C3D4E5F6",
-    "major": "会计学",
-    "school": "浙江财经大学",
-    "graduationDate": "2012-06-30",
-}
-QUALIFICATION = {
-    "level": "2",
-    "type": "01",
-    "acquisitionMethod": "01",
-    "acquiredOn": "2017-10-20",
-    "appointedPost": "03",
-    "appointedOn": "2017-10-21",
-    "certificateNumber": "Z2017330000123",
-}
 FINAL = {"APPROVED", "WITHDRAWN"}
 
 

@@ -8,13 +8,14 @@ import strawberry
 
 from gql.attachments.types import AttachmentType
 from gql.context import Info
-from gql.errors import FieldError, field_errors, one_error
+from gql.errors import FieldError, Refused, one_error, refused
 from gql.permissions import APPLICANT
 from gql.registration.types import Registration
 from models.attachments import AttachmentKind
 from models.db import utcnow
-from models.errors import ErrorCode, ProblemsFound
-from models.registration_data import is_record_id, load_registration
+from models.errors import ErrorCode
+from models.limits import MAX_CONTENT_TYPE, MAX_ID_INPUT, is_record_id
+from models.registration_data import load_registration
 from services.tokens import new_id
 from storage.uploads import confirm_upload, request_upload
 
@@ -77,30 +78,30 @@ class AttachmentMutation:
         self, info: Info, input: RequestAttachmentUploadInput
     ) -> RequestAttachmentUploadPayload:
         person_id = _person_id(info)
-        storage = info.context.services.storage
-        if person_id is None or storage is None:
+        if person_id is None:
             return RequestAttachmentUploadPayload(
                 errors=one_error("", ErrorCode.IDENTITY_NOT_VERIFIED)
             )
-        if len(input.registration_id) > 64:
+        if len(input.registration_id) > MAX_ID_INPUT:
             return RequestAttachmentUploadPayload(
                 errors=one_error("registrationId", ErrorCode.NOT_FOUND)
             )
-        try:
-            requested = await request_upload(
+        requested = await refused(
+            request_upload(
                 info.context.db,
-                storage,
+                info.context.services.storage,
                 person_id=person_id,
                 registration_id=str(input.registration_id),
                 kind=input.kind,
-                content_type=input.content_type[:100],
+                content_type=input.content_type[:MAX_CONTENT_TYPE],
                 byte_size=input.byte_size,
                 upload_id=new_id(),
                 now=utcnow(),
                 expires_in_s=info.context.settings.upload_expires_seconds,
             )
-        except ProblemsFound as exc:
-            return RequestAttachmentUploadPayload(errors=field_errors(exc.problems))
+        )
+        if isinstance(requested, Refused):
+            return RequestAttachmentUploadPayload(errors=requested.errors)
         ticket = requested.ticket
         return RequestAttachmentUploadPayload(
             upload=UploadTicketType(
@@ -121,16 +122,16 @@ class AttachmentMutation:
     ) -> ConfirmAttachmentUploadPayload:
         person_id = _person_id(info)
         services = info.context.services
-        if person_id is None or services.storage is None:
+        if person_id is None:
             return ConfirmAttachmentUploadPayload(
                 errors=one_error("", ErrorCode.IDENTITY_NOT_VERIFIED)
             )
-        if len(input.upload_id) > 64:
+        if len(input.upload_id) > MAX_ID_INPUT:
             return ConfirmAttachmentUploadPayload(
                 errors=one_error("uploadId", ErrorCode.UPLOAD_NOT_FOUND)
             )
-        try:
-            confirmed = await confirm_upload(
+        confirmed = await refused(
+            confirm_upload(
                 info.context.db,
                 services.storage,
                 person_id=person_id,
@@ -138,10 +139,11 @@ class AttachmentMutation:
                 attachment_id=new_id(),
                 now=utcnow(),
             )
-        except ProblemsFound as exc:
+        )
+        if isinstance(confirmed, Refused):
             return ConfirmAttachmentUploadPayload(
                 registration=await _registration_of_upload(info, str(input.upload_id), person_id),
-                errors=field_errors(exc.problems),
+                errors=confirmed.errors,
             )
         await services.discard_files(confirmed.replaced_keys)
         return ConfirmAttachmentUploadPayload(

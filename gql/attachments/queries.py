@@ -12,8 +12,9 @@ from gql.errors import FieldError, one_error
 from gql.permissions import APPLICANT
 from models.attachments import AttachmentKind
 from models.errors import ErrorCode
+from models.limits import MAX_ID_INPUT
 from models.registration_data import load_registration
-from services.signed_links import PROOF_KINDS, sign_template_link
+from services.signed_links import PROOF_KINDS, template_link
 
 LINK_SECONDS = 600
 
@@ -38,14 +39,12 @@ class AttachmentQuery:
             return TemplateLink(errors=one_error("kind", ErrorCode.NOT_ALLOWED))
         principal = info.context.principal
         async with info.context.db() as db:
-            data = await load_registration(db, str(registration_id)[:64])
+            data = await load_registration(db, str(registration_id)[:MAX_ID_INPUT])
         if data is None or principal is None or data.registration.person_id != principal.person_id:
             return TemplateLink(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
         expires = int(time.time()) + LINK_SECONDS
-        token = sign_template_link(
-            info.context.services.template_secret, data.id, kind.value, expires
-        )
+        link = template_link(info.context.services.template_secret, data.id, kind.value, expires)
         return TemplateLink(
-            url=f"{info.context.settings.base_url}/templates/{token}",
+            url=f"{info.context.settings.base_url}{link}",
             expires_at=datetime.fromtimestamp(expires, UTC),
         )

@@ -8,9 +8,10 @@ import strawberry
 import structlog
 from sqlmodel import select
 
-from gql.auth.types import AuthPayload, LogoutPayload, StaffRole, load_viewer
+from gql.auth.resolvers import load_viewer
+from gql.auth.types import AuthPayload, LogoutPayload, StaffRole
 from gql.context import Info
-from gql.errors import FieldError, field_errors, one_error
+from gql.errors import Refused, one_error, refused, refused_now
 from gql.permissions import SIGNED_IN
 from integrations.identity.base import IdentityError, IdentityProvider, ProviderIdentity
 from models.accounts import LoginIdentity, SessionKind, StaffAccount, person_key
@@ -19,6 +20,13 @@ from models.contact import check_phone
 from models.db import transaction, utcnow
 from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
 from models.id_numbers import check_id_number
+from models.limits import (
+    MAX_DEV_LOGIN_NAME,
+    MAX_PASSWORD_INPUT,
+    MAX_PROVIDER_CREDENTIAL,
+    MAX_REFRESH_TOKEN_INPUT,
+    MAX_USERNAME_INPUT,
+)
 from models.normalize import normalize_text
 from services.applicants import VerifiedPerson, sign_in_applicant
 from services.principal import Principal, role_for_department
@@ -71,7 +79,7 @@ def _verified_person(data: DevLoginInput, today: date) -> VerifiedPerson:
     name = normalize_text(data.name)
     if not name:
         problems.append(FieldProblem("name", ErrorCode.REQUIRED))
-    elif len(name) > 50:
+    elif len(name) > MAX_DEV_LOGIN_NAME:
         problems.append(FieldProblem("name", ErrorCode.TOO_LONG))
     id_number = ""
     id_type = data.id_type or "01"
@@ -209,7 +217,7 @@ def _trusted_person(identity: ProviderIdentity, today: date) -> VerifiedPerson |
 async def _provider_login(
     info: Info, provider: IdentityProvider, field: str, credential: str
 ) -> AuthPayload:
-    if not credential.strip() or len(credential) > 512:
+    if not credential.strip() or len(credential) > MAX_PROVIDER_CREDENTIAL:
         return AuthPayload(errors=one_error(field, ErrorCode.PROVIDER_REJECTED))
     try:
         identity = await provider.authenticate(credential.strip())
@@ -228,12 +236,14 @@ class AuthMutation:
         if not (settings.is_dev and settings.dev_login_enabled):
             return AuthPayload(errors=one_error("", ErrorCode.DEV_LOGIN_DISABLED))
         now = utcnow()
-        try:
-            if input.reviewer_department_code is not None or input.staff_role is not None:
-                return await _sign_in_staff(info, await _dev_staff(info, input))
-            person = _verified_person(input, now.date())
-        except ProblemsFound as exc:
-            return AuthPayload(errors=field_errors(exc.problems))
+        if input.reviewer_department_code is not None or input.staff_role is not None:
+            staff = await refused(_dev_staff(info, input))
+            if isinstance(staff, Refused):
+                return AuthPayload(errors=staff.errors)
+            return await _sign_in_staff(info, staff)
+        person = refused_now(lambda: _verified_person(input, now.date()))
+        if isinstance(person, Refused):
+            return AuthPayload(errors=person.errors)
         secret = info.context.services.person_secret
         subject = person_key(secret, person.id_type, person.id_number)
         return await _sign_in_applicant(info, "dev", subject, person)
@@ -256,20 +266,19 @@ class AuthMutation:
         if not await services.login_limiter.hit(info.context.client_address):
             return AuthPayload(errors=one_error("username", ErrorCode.TOO_MANY_ATTEMPTS))
         now = utcnow()
-        errors: list[FieldError] = []
         async with transaction(info.context.db) as db:
-            try:
-                staff = await staff_login(
+            # refused inside the transaction: failed attempts are still counted (committed)
+            staff = await refused(
+                staff_login(
                     db,
                     services.login_policy,
-                    username=input.username[:40],
-                    password=input.password[:200],
+                    username=input.username[:MAX_USERNAME_INPUT],
+                    password=input.password[:MAX_PASSWORD_INPUT],
                     now=now,
                 )
-            except ProblemsFound as exc:  # failed attempts are still counted (committed)
-                errors = field_errors(exc.problems)
-        if errors:
-            return AuthPayload(errors=errors)
+            )
+        if isinstance(staff, Refused):
+            return AuthPayload(errors=staff.errors)
         return await _sign_in_staff(info, staff)
 
     @strawberry.mutation(description="New tokens for a refresh token; the old one stops working.")
@@ -278,7 +287,10 @@ class AuthMutation:
         try:
             async with transaction(info.context.db) as db:
                 tokens = await refresh_session(
-                    db, info.context.session_config, refresh_token[:200], now=now
+                    db,
+                    info.context.session_config,
+                    refresh_token[:MAX_REFRESH_TOKEN_INPUT],
+                    now=now,
                 )
                 principal = await resolve_principal(db, tokens.session_id, now=now)
         except RefreshRejected:

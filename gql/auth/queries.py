@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from gql.auth.types import Viewer, load_viewer
+from gql.auth.resolvers import load_viewer
+from gql.auth.types import Viewer
 from gql.context import Info
 
 

@@ -9,12 +9,7 @@ import strawberry
 
 from gql.errors import FieldError
 from gql.reference.types import Department, Option
-from models.accounts import LoginIdentity, Person, StaffAccount
 from models.accounts import StaffRole as DomainStaffRole
-from models.db import SessionFactory
-from models.id_numbers import mask_id_number, mask_phone
-from models.reference import ReferenceData
-from services.principal import Principal
 
 strawberry.enum(DomainStaffRole, name="StaffRole")
 StaffRole = DomainStaffRole
@@ -43,42 +38,6 @@ class Viewer:
     username: str | None
     role: StaffRole | None
     department: Department | None
-
-
-async def load_viewer(db: SessionFactory, reference: ReferenceData, principal: Principal) -> Viewer:
-    async with db() as session:
-        if principal.is_applicant:
-            identity = await session.get(LoginIdentity, principal.login_identity_id)
-            person = await session.get(Person, principal.person_id) if principal.person_id else None
-            id_type_name = reference.name_of("id_document_type", person.id_type) if person else None
-            return Viewer(
-                kind=ViewerKind.APPLICANT,
-                identity_verified=person is not None,
-                name=person.name if person else None,
-                id_type=Option(code=person.id_type, name=id_type_name or "") if person else None,
-                masked_id_number=mask_id_number(person.id_number) if person else None,
-                masked_phone=mask_phone(person.phone) if person and person.phone else None,
-                provider=identity.provider if identity else None,
-                username=None,
-                role=None,
-                department=None,
-            )
-        staff = await session.get(StaffAccount, principal.staff_id)
-        department = (
-            reference.department(staff.department_code) if staff and staff.department_code else None
-        )
-        return Viewer(
-            kind=ViewerKind.STAFF,
-            identity_verified=True,
-            name=staff.display_name if staff else None,
-            id_type=None,
-            masked_id_number=None,
-            masked_phone=None,
-            provider=None,
-            username=staff.username if staff else None,
-            role=staff.role if staff else None,
-            department=Department.of(department) if department else None,
-        )
 
 
 @strawberry.type

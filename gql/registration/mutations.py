@@ -9,7 +9,7 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gql.context import Info
-from gql.errors import field_errors, one_error
+from gql.errors import Refused, one_error, refused
 from gql.permissions import APPLICANT
 from gql.registration.inputs import (
     AcknowledgeNoticeInput,
@@ -21,22 +21,21 @@ from gql.registration.inputs import (
     WithdrawRegistrationInput,
 )
 from gql.registration.types import Registration, RegistrationPayload
-from integrations.unit_directory import LocalUnitDirectory
+from integrations.unit_directory import LookupOutcome, lookup_unit
 from models import wizard
 from models.db import transaction, utcnow
-from models.errors import ErrorCode, ProblemsFound, RuleViolation
+from models.errors import ErrorCode, RuleViolation
+from models.limits import MAX_CREDIT_CODE_INPUT, MAX_ID_INPUT, MAX_IDEMPOTENCY_KEY
 from models.registration_data import RegistrationData, load_registration
 from models.unit_codes import check_unit_code
 from services.tokens import new_id
 
 Operation = Callable[[AsyncSession, datetime], Awaitable[wizard.EditResult | RegistrationData]]
 
-MAX_ID = 64
-
 
 async def _current(info: Info, registration_id: str, person_id: int) -> Registration | None:
     async with info.context.db() as db:
-        data = await load_registration(db, registration_id[:MAX_ID])
+        data = await load_registration(db, registration_id[:MAX_ID_INPUT])
     if data is None or data.registration.person_id != person_id:
         return None
     return Registration.of(data, info.context.reference)
@@ -51,17 +50,20 @@ async def run_edit(
     assert principal is not None
     if principal.person_id is None:
         return RegistrationPayload(errors=one_error("", ErrorCode.IDENTITY_NOT_VERIFIED))
-    if registration_id is not None and len(registration_id) > MAX_ID:
+    if registration_id is not None and len(registration_id) > MAX_ID_INPUT:
         return RegistrationPayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
     now = utcnow()
-    try:
+
+    async def operate() -> wizard.EditResult | RegistrationData:
         async with transaction(info.context.db) as session:
-            result = await operation(session, now)
-    except ProblemsFound as exc:
+            return await operation(session, now)
+
+    result = await refused(operate())
+    if isinstance(result, Refused):
         current = (
             await _current(info, registration_id, principal.person_id) if registration_id else None
         )
-        return RegistrationPayload(registration=current, errors=field_errors(exc.problems))
+        return RegistrationPayload(registration=current, errors=result.errors)
     data = result.data if isinstance(result, wizard.EditResult) else result
     if isinstance(result, wizard.EditResult) and result.orphaned_keys:
         await info.context.services.discard_files(result.orphaned_keys)
@@ -130,11 +132,12 @@ class RegistrationMutation:
         directory_name = None
         if input.work_unit is not None and input.work_unit.credit_code:
             try:
-                code = check_unit_code(input.work_unit.credit_code[:40]).code
+                code = check_unit_code(input.work_unit.credit_code[:MAX_CREDIT_CODE_INPUT]).code
             except RuleViolation:
                 code = None
             if code:
-                directory_name = await LocalUnitDirectory(info.context.db).find(code)
+                found = await lookup_unit(info.context.services.unit_registries, code)
+                directory_name = found.unit_name if found.outcome is LookupOutcome.FOUND else None
         return await run_edit(
             info,
             input.registration_id,
@@ -194,7 +197,7 @@ class RegistrationMutation:
         self, info: Info, input: SubmitRegistrationInput
     ) -> RegistrationPayload:
         key = input.idempotency_key
-        if key is not None and not (1 <= len(key) <= 64 and key.isprintable()):
+        if key is not None and not (1 <= len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()):
             return RegistrationPayload(errors=one_error("idempotencyKey", ErrorCode.INVALID_FORMAT))
         return await run_edit(
             info,

@@ -12,6 +12,7 @@ from integrations.unit_directory import LookupOutcome as DomainLookupOutcome
 from integrations.unit_directory import lookup_unit
 from models import wizard
 from models.errors import RuleViolation
+from models.limits import MAX_CREDIT_CODE_INPUT, MAX_ID_INPUT
 from models.registration_data import load_registration, load_sections
 from models.unit_codes import check_unit_code
 
@@ -55,7 +56,7 @@ class RegistrationQuery:
     async def registration(self, info: Info, id: strawberry.ID) -> Registration | None:
         principal = info.context.principal
         assert principal is not None
-        if len(id) > 64:
+        if len(id) > MAX_ID_INPUT:
             return None
         async with info.context.db() as db:
             data = await load_registration(db, str(id))
@@ -79,7 +80,7 @@ class RegistrationQuery:
     )
     async def lookup_unit(self, info: Info, credit_code: str) -> UnitLookupResult:
         try:
-            code = check_unit_code(credit_code[:40]).code
+            code = check_unit_code(credit_code[:MAX_CREDIT_CODE_INPUT]).code
         except RuleViolation as exc:
             return UnitLookupResult(
                 outcome=None,

@@ -1,31 +1,38 @@
-"""The Registration as clients read it: nested sections named as in the portal."""
+"""The Registration as clients read it: nested sections named as in the portal.
+
+Its history and staff-only fields are read by gql/registration/resolvers.py; the types they
+return live in gql/registration/events.py and staff_types.py, so gql/review imports
+gql/registration and never the other way round.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from gql.attachments.types import AttachmentType
 from gql.errors import FieldError, field_errors
 from gql.reference.types import Department, Division, Option
+from gql.registration.events import RegistrationEvent, RegistrationStatus
+from gql.registration.resolvers import (
+    audit_trail_for,
+    changes_for,
+    decisions_for,
+    history_of,
+    submissions_for,
+)
+from gql.registration.staff_types import AuditEntry, FieldChange, ReviewDecisionType, SubmissionType
 from models.attachments import AttachmentKind as DomainAttachmentKind
 from models.db import utcnow
 from models.reference import ReferenceData
 from models.registration import DepartmentRule as DomainDepartmentRule
 from models.registration import EligibilityBasis as DomainEligibilityBasis
-from models.registration import RegistrationEvent as EventRow
-from models.registration import Status as DomainStatus
 from models.registration import UnitNameSource as DomainUnitNameSource
 from models.registration_data import RegistrationData
 from models.registration_data import Step as DomainStep
 
-if TYPE_CHECKING:
-    from gql.attachments.types import AttachmentType
-    from gql.review.types import AuditEntry, FieldChange, ReviewDecisionType, SubmissionType
-
-strawberry.enum(DomainStatus, name="RegistrationStatus")
 strawberry.enum(
     DomainEligibilityBasis,
     name="EligibilityBasis",
@@ -37,7 +44,6 @@ strawberry.enum(
 strawberry.enum(DomainUnitNameSource, name="UnitNameSource")
 strawberry.enum(DomainStep, name="Step")
 strawberry.enum(DomainAttachmentKind, name="AttachmentKind")
-RegistrationStatus = DomainStatus
 EligibilityBasis = DomainEligibilityBasis
 DepartmentRule = DomainDepartmentRule
 UnitNameSource = DomainUnitNameSource
@@ -139,47 +145,6 @@ class RequiredAttachment:
     kind: AttachmentKind
     required: bool
     satisfied: bool
-
-
-@strawberry.type(description="One entry of a registration's history; cursor orders them.")
-class RegistrationEvent:
-    cursor: str
-    kind: str
-    status: RegistrationStatus
-    from_status: RegistrationStatus | None
-    occurred_at: datetime
-    comment: str | None
-    items: list[ReturnItem]
-
-    @classmethod
-    def of(cls, row: EventRow, reference: ReferenceData) -> RegistrationEvent:
-        return cls(
-            cursor=str(row.id),
-            kind=row.kind,
-            status=RegistrationStatus(row.to_status),
-            from_status=RegistrationStatus(row.from_status) if row.from_status else None,
-            occurred_at=row.occurred_at,
-            comment=row.comment,
-            items=[ReturnItem.of(item, reference) for item in row.items],
-        )
-
-
-@strawberry.type(description="A field or attachment kind a reviewer asked to fix, and why.")
-class ReturnItem:
-    field: str
-    reason: Option
-    note: str | None
-
-    @classmethod
-    def of(cls, item: dict[str, str], reference: ReferenceData) -> ReturnItem:
-        from models.review_reasons import reason_name
-
-        code = item.get("reasonCode", "")
-        return cls(
-            field=item.get("field", ""),
-            reason=Option(code=code, name=reason_name(code)),
-            note=item.get("note"),
-        )
 
 
 def _education(reference: ReferenceData, row: object) -> EducationEntry | None:
@@ -349,35 +314,17 @@ class Registration:
         return field_errors(self.data.findings(utcnow().date()))
 
     @strawberry.field
-    async def attachments(
-        self, info: strawberry.Info
-    ) -> list[Annotated[AttachmentType, strawberry.lazy("gql.attachments.types")]]:
-        from gql.attachments.types import AttachmentType
-
+    async def attachments(self, info: strawberry.Info) -> list[AttachmentType]:
         return [await AttachmentType.of(a, info) for a in self.data.attachments]
 
     @strawberry.field(description="Status changes and review results, oldest first")
     async def history(self, info: strawberry.Info) -> list[RegistrationEvent]:
-        from sqlmodel import col, select
-
-        async with info.context.db() as db:
-            rows = (
-                await db.exec(
-                    select(EventRow)
-                    .where(EventRow.registration_id == self.data.id)
-                    .order_by(col(EventRow.id))
-                )
-            ).all()
-        return [RegistrationEvent.of(row, self.reference) for row in rows]
+        return await history_of(info, self.data.id, self.reference)
 
     # -- staff only (gql/review): null unless a reviewer of this registration's department --
 
     @strawberry.field(description="Staff only: every submission, oldest first")
-    async def submissions(
-        self, info: strawberry.Info
-    ) -> list[Annotated[SubmissionType, strawberry.lazy("gql.review.types")]] | None:
-        from gql.review.types import submissions_for
-
+    async def submissions(self, info: strawberry.Info) -> list[SubmissionType] | None:
         return await submissions_for(info, self.data.registration)
 
     @strawberry.field(
@@ -386,27 +333,17 @@ class Registration:
     )
     async def changes_since_last_submission(
         self, info: strawberry.Info
-    ) -> list[Annotated[FieldChange, strawberry.lazy("gql.review.types")]] | None:
-        from gql.review.types import changes_for
-
+    ) -> list[FieldChange] | None:
         return await changes_for(info, self.data.registration)
 
     @strawberry.field(description="Staff only: review decisions, oldest first")
-    async def decisions(
-        self, info: strawberry.Info
-    ) -> list[Annotated[ReviewDecisionType, strawberry.lazy("gql.review.types")]] | None:
-        from gql.review.types import decisions_for
-
+    async def decisions(self, info: strawberry.Info) -> list[ReviewDecisionType] | None:
         return await decisions_for(info, self.data.registration)
 
     @strawberry.field(
         description="Staff only: the full record, transitions with actors and staff reads"
     )
-    async def audit_trail(
-        self, info: strawberry.Info
-    ) -> list[Annotated[AuditEntry, strawberry.lazy("gql.review.types")]] | None:
-        from gql.review.types import audit_trail_for
-
+    async def audit_trail(self, info: strawberry.Info) -> list[AuditEntry] | None:
         return await audit_trail_for(info, self.data.registration)
 
 

@@ -9,20 +9,17 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gql.context import Info
-from gql.errors import field_errors, one_error
+from gql.errors import Refused, one_error, refused
 from gql.permissions import REVIEWER
+from gql.registration.resolvers import staff_actors
+from gql.registration.staff_types import ReviewDecisionType
 from gql.registration.types import Registration
-from gql.review.types import (
-    ApproveRegistrationInput,
-    ReturnRegistrationInput,
-    ReviewDecisionType,
-    ReviewPayload,
-    staff_actors,
-)
+from gql.review.types import ApproveRegistrationInput, ReturnRegistrationInput, ReviewPayload
 from integrations.unit_directory import remember_unit
 from models import review
 from models.db import transaction, utcnow
-from models.errors import ErrorCode, ProblemsFound
+from models.errors import ErrorCode
+from models.limits import MAX_FIELD_PATH, MAX_ID_INPUT, MAX_LIST_ITEMS
 from models.registration_data import RegistrationData, load_registration
 from services.principal import Principal
 
@@ -30,8 +27,6 @@ Decide = Callable[
     [AsyncSession, Principal, datetime],
     Awaitable[tuple[RegistrationData, review.DecisionRecord]],
 ]
-
-MAX_ID = 64
 
 
 async def _current(info: Info, principal: Principal, registration_id: str) -> Registration | None:
@@ -47,17 +42,20 @@ async def run_review(info: Info, registration_id: str, decide: Decide) -> Review
     errors and, for a registration this reviewer may see, the registration as it stands."""
     principal = info.context.principal
     assert principal is not None
-    if len(registration_id) > MAX_ID:
+    if len(registration_id) > MAX_ID_INPUT:
         return ReviewPayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
     now = utcnow()
-    try:
+
+    async def operate() -> tuple[RegistrationData, review.DecisionRecord]:
         async with transaction(info.context.db) as session:
-            data, record = await decide(session, principal, now)
-    except ProblemsFound as exc:
+            return await decide(session, principal, now)
+
+    result = await refused(operate())
+    if isinstance(result, Refused):
         return ReviewPayload(
-            registration=await _current(info, principal, registration_id),
-            errors=field_errors(exc.problems),
+            registration=await _current(info, principal, registration_id), errors=result.errors
         )
+    data, record = result
     await info.context.services.after_commit(data.id)
     actors = await staff_actors(info, {record.decision.reviewer_id})
     return ReviewPayload(
@@ -85,7 +83,7 @@ class ReviewMutation:
                 registration_id=input.registration_id,
                 expected_version=input.expected_version,
                 comment=input.comment,
-                checked_fields=[c[:200] for c in input.checked_fields[:100]],
+                checked_fields=[c[:MAX_FIELD_PATH] for c in input.checked_fields[:MAX_LIST_ITEMS]],
                 remember_unit=remember_unit,
                 now=now,
             ),
@@ -106,7 +104,7 @@ class ReviewMutation:
                 principal,
                 registration_id=input.registration_id,
                 expected_version=input.expected_version,
-                items=[item.domain() for item in input.items[:100]],
+                items=[item.domain() for item in input.items[:MAX_LIST_ITEMS]],
                 comment=input.comment,
                 now=now,
             ),

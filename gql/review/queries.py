@@ -5,12 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from gql.context import Info
-from gql.errors import field_errors
+from gql.errors import Refused, refused
 from gql.permissions import REVIEWER, SIGNED_IN
 from gql.reference.types import Option
 from gql.review.types import RegistrationConnection, RegistrationQueueFilter
 from models import review
-from models.errors import ProblemsFound
+from models.limits import MAX_CURSOR_INPUT
 from models.review_reasons import REASON_NAMES
 
 
@@ -32,17 +32,20 @@ class ReviewQuery:
         principal = info.context.principal
         assert principal is not None
         wanted = filter.domain() if filter else review.QueueFilter()
-        try:
+
+        async def queue() -> review.QueuePage:
             async with info.context.db() as db:
-                page = await review.review_queue(
+                return await review.review_queue(
                     db,
                     department_code=principal.effective_department,
                     queue_filter=wanted,
                     first=review.DEFAULT_PAGE if first is None else first,
-                    after=after[:200] if after else None,
+                    after=after[:MAX_CURSOR_INPUT] if after else None,
                 )
-        except ProblemsFound as exc:
-            return RegistrationConnection.empty(field_errors(exc.problems))
+
+        page = await refused(queue())
+        if isinstance(page, Refused):
+            return RegistrationConnection.empty(page.errors)
         return RegistrationConnection.of(page, info.context.reference)
 
     @strawberry.field(

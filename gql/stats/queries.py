@@ -1,17 +1,17 @@
-"""registrationStats and the export link. Thin: models/stats.py and exports/ decide."""
+"""registrationStats and the export link. Thin: models/stats/ and services/csv_export.py decide."""
 
 from __future__ import annotations
 
 import strawberry
 
 from gql.context import Info
-from gql.errors import field_errors
+from gql.errors import Refused, refused_now
 from gql.permissions import STATISTICS
 from gql.reference.types import Department
 from gql.stats.types import RegistrationExport, RegistrationStats, RegistrationStatsFilter
 from models import stats
 from models.db import utcnow
-from models.errors import ProblemsFound
+from models.limits import MAX_DEPARTMENT_CODE_INPUT
 from services.csv_export import export_link
 
 
@@ -31,8 +31,8 @@ class StatsQuery:
         wanted = filter or RegistrationStatsFilter()
         today = stats.china_day(utcnow())
         reference = info.context.reference
-        try:
-            request = stats.resolve_request(
+        request = refused_now(
+            lambda: stats.resolve_request(
                 reference,
                 department_code=wanted.department_code,
                 city_code=wanted.city_code,
@@ -42,8 +42,9 @@ class StatsQuery:
                 own_department=principal.effective_department,
                 may_see=principal.may_see_department,
             )
-        except ProblemsFound as exc:
-            return RegistrationStats.failed(field_errors(exc.problems))
+        )
+        if isinstance(request, Refused):
+            return RegistrationStats.failed(request.errors)
         async with info.context.db() as db:
             result = await stats.registration_stats(db, reference, request, today=today)
         return RegistrationStats.of(result, reference)
@@ -60,17 +61,20 @@ class StatsQuery:
         principal = info.context.principal
         assert principal is not None  # STATISTICS
         settings = info.context.settings
-        try:
-            link = export_link(
+        link = refused_now(
+            lambda: export_link(
                 secret=settings.secret_key.get_secret_value(),
                 base_url=settings.base_url,
                 reference=info.context.reference,
                 principal=principal,
-                department_code=department_code[:20] if department_code else None,
+                department_code=department_code[:MAX_DEPARTMENT_CODE_INPUT]
+                if department_code
+                else None,
                 now=utcnow(),
             )
-        except ProblemsFound as exc:
-            return RegistrationExport(errors=field_errors(exc.problems))
+        )
+        if isinstance(link, Refused):
+            return RegistrationExport(errors=link.errors)
         return RegistrationExport(
             errors=[],
             url=link.url,

@@ -9,7 +9,7 @@ import strawberry
 
 from gql.errors import FieldError
 from gql.reference.types import Department, Division, Option
-from gql.registration.types import RegistrationStatus
+from gql.registration.events import RegistrationStatus
 from models import stats as domain
 from models.reference import ReferenceData
 

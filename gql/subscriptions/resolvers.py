@@ -33,10 +33,13 @@ from graphql import GraphQLError
 from sqlmodel import and_, col, func, or_, select
 
 from gql.context import Context, Info
+from gql.errors import GraphQLErrorCode, extensions_for
 from gql.permissions import APPLICANT, REVIEWER
 from gql.subscriptions.types import RegistrationEvent, ReviewQueueEvent
 from integrations.broker import Gap
 from models.db import SessionFactory
+from models.events import registration_events
+from models.limits import MAX_EVENT_CURSOR_DIGITS, is_record_id
 from models.outbox import (
     QUEUE_KINDS,
     is_queue_event,
@@ -47,25 +50,23 @@ from models.outbox import (
 from models.reference import PROVINCE_CODE
 from models.registration import Registration, Status
 from models.registration import RegistrationEvent as EventRow
-from models.registration_data import is_record_id
 
 _log = structlog.get_logger("gql.subscriptions")
 
-MAX_ID = 64
 REPLAY_BATCH = 500
 _SENT_MEMORY = 10_000
 
 
-def _error(message: str, code: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
+def _error(message: str, code: GraphQLErrorCode) -> GraphQLError:
+    return GraphQLError(message, extensions=extensions_for(code))
 
 
 def parse_cursor(after: str | None) -> int | None:
     """``after`` as an event id; a GraphQL error (BAD_REQUEST) when it is not one."""
     if after is None or after == "":
         return None
-    if not after.isdigit() or len(after) > 18:
-        raise _error("after 不是有效的游标。", "BAD_REQUEST")
+    if not after.isdigit() or len(after) > MAX_EVENT_CURSOR_DIGITS:
+        raise _error("after 不是有效的游标。", GraphQLErrorCode.BAD_REQUEST)
     return int(after)
 
 
@@ -108,15 +109,7 @@ async def _registration_events_after(
     db: SessionFactory, registration_id: str, after: int
 ) -> list[EventRow]:
     async with db() as session:
-        rows = (
-            await session.exec(
-                select(EventRow)
-                .where(EventRow.registration_id == registration_id, col(EventRow.id) > after)
-                .order_by(col(EventRow.id))
-                .limit(REPLAY_BATCH)
-            )
-        ).all()
-    return list(rows)
+        return await registration_events(session, registration_id, after=after, limit=REPLAY_BATCH)
 
 
 async def _queue_events_after(
@@ -258,7 +251,7 @@ class RealtimeSubscription:
                     )
                 ).first()
         if owner is None or principal.person_id is None or owner != principal.person_id:
-            raise _error("无权查看此登记的进度。", "FORBIDDEN")
+            raise _error("无权查看此登记的进度。", GraphQLErrorCode.FORBIDDEN)
         return registration_stream(info.context, str(registration_id), cursor)
 
     @strawberry.subscription(

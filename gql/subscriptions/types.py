@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 
 from gql.reference.types import Department
-from gql.registration.types import RegistrationEvent, RegistrationStatus
+from gql.registration.events import RegistrationEvent, RegistrationStatus
 from models.reference import ReferenceData
 from models.registration import RegistrationEvent as EventRow
 

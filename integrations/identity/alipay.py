@@ -274,6 +274,10 @@ class AlipayClient:
         self._http = http if http is not None else httpx.AsyncClient()
         self._clock = clock
 
+    async def ping(self) -> bool:
+        """Configured and open: the gateway itself is only reached by a real sign-in."""
+        return not self._http.is_closed
+
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()

@@ -23,6 +23,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from config.backend import Backend
 from models.errors import ErrorCode
 
 log = structlog.get_logger(__name__)
@@ -81,7 +82,7 @@ class IdentityError(Exception):
         super().__init__(f"{code}: {detail}")
 
 
-class IdentityProvider(Protocol):
+class IdentityProvider(Backend, Protocol):
     async def authenticate(self, credential: str) -> ProviderIdentity: ...
 
 
@@ -93,6 +94,12 @@ class DisabledProvider:
 
     async def authenticate(self, credential: str) -> ProviderIdentity:
         raise IdentityError(ErrorCode.PROVIDER_DISABLED, f"{self.provider} sign-in is disabled")
+
+    async def ping(self) -> bool:
+        return True  # nothing to reach: refusing is all it does
+
+    async def aclose(self) -> None:
+        return None
 
 
 def require_verified(identity: ProviderIdentity) -> ProviderIdentity:

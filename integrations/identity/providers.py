@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import httpx
 
 from config.settings import Settings
@@ -10,7 +12,18 @@ from integrations.identity.base import DisabledProvider, IdentityProvider
 from integrations.identity.zlb import ZlbClient, ZlbConfig
 
 
-def alipay_provider(settings: Settings, http: httpx.AsyncClient) -> IdentityProvider:
+@dataclass(frozen=True, slots=True)
+class IdentityProviders:
+    alipay: IdentityProvider
+    zlb: IdentityProvider
+
+
+def from_settings(settings: Settings, http: httpx.AsyncClient) -> IdentityProviders:
+    """A real client for each configured provider, a disabled one for the others."""
+    return IdentityProviders(alipay=_alipay(settings, http), zlb=_zlb(settings, http))
+
+
+def _alipay(settings: Settings, http: httpx.AsyncClient) -> IdentityProvider:
     private_key = settings.alipay_app_private_key.get_secret_value()
     if not (
         settings.alipay_gateway_url
@@ -30,7 +43,7 @@ def alipay_provider(settings: Settings, http: httpx.AsyncClient) -> IdentityProv
     )
 
 
-def zlb_provider(settings: Settings, http: httpx.AsyncClient) -> IdentityProvider:
+def _zlb(settings: Settings, http: httpx.AsyncClient) -> IdentityProvider:
     secret = settings.zlb_secret_key.get_secret_value()
     if not (
         settings.zlb_gateway_url and settings.zlb_access_key and secret and settings.zlb_app_id

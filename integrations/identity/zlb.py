@@ -180,6 +180,10 @@ class ZlbClient:
         self._base = config.gateway_url.rstrip("/")
         self._prefix = urlsplit(self._base).path
 
+    async def ping(self) -> bool:
+        """Configured and open: the gateway itself is only reached by a real sign-in."""
+        return not self._http.is_closed
+
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()

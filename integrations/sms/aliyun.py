@@ -217,6 +217,10 @@ class AliyunSmsSender:
             TEMPLATE_RETURNED: config.template_returned,
         }
 
+    async def ping(self) -> bool:
+        """Open for sending; dysmsapi itself is only reached by a real message."""
+        return not self._client.is_closed
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from config.backend import Backend
+
 SmsStatus = Literal["sent", "retry_later", "failed"]
 
 TEMPLATE_APPROVED = "registration_approved"
@@ -78,7 +80,7 @@ class SmsResult:
     detail: str
 
 
-class SmsSender(Protocol):
+class SmsSender(Backend, Protocol):
     """Sends one message, once. Never raises for provider or network failures."""
 
     async def send(self, msg: SmsMessage) -> SmsResult: ...

@@ -19,6 +19,12 @@ class LogSmsSender:
     def __init__(self, logger: Any = None) -> None:
         self._logger = logger
 
+    async def ping(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        return None
+
     async def send(self, msg: SmsMessage) -> SmsResult:
         log = self._logger if self._logger is not None else structlog.get_logger("sms")
         try:

@@ -102,7 +102,7 @@ async def started(broker: B) -> AsyncIterator[B]:
     try:
         yield broker
     finally:
-        await broker.close()
+        await broker.aclose()
 
 
 @pytest.fixture(params=["inprocess", "redis"])
@@ -216,7 +216,7 @@ async def test_close_ends_iteration_and_rejects_publish() -> None:
     channel = unique("close")
     async with broker.subscribe(channel) as sub:
         await broker.publish(channel, b"last")
-        await broker.close()
+        await broker.aclose()
         assert [item async for item in sub] == [b"last"]
     with pytest.raises(BrokerUnavailable):
         await broker.publish(channel, b"late")
@@ -232,7 +232,7 @@ async def test_close_ends_iteration_redis(admin: redis_asyncio.Redis) -> None:
     async with broker.subscribe(channel) as sub:
         consumer = asyncio.create_task(anext(sub, None))
         await asyncio.sleep(0.05)
-        await broker.close()
+        await broker.aclose()
         assert await asyncio.wait_for(consumer, 2) is None
     assert not broker.healthy()
     assert not await broker.ping()
@@ -461,7 +461,7 @@ async def test_start_with_redis_down_then_publish_fails() -> None:
             async with broker.subscribe(unique("down")) as sub:
                 assert await nothing_arrives(sub, 0.05)
     finally:
-        await broker.close()
+        await broker.aclose()
 
 
 async def _empty(clients: Awaitable[list[dict[str, Any]]]) -> bool:

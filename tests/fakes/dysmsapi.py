@@ -179,6 +179,29 @@ class FakeDysmsapi:
         )
 
     async def _handle(self, request: Request) -> Response:
+        params_or_error = await self._read_params(request)
+        if isinstance(params_or_error, Response):
+            return params_or_error
+        params = params_or_error
+        refusal = self._check_signed_request(request.method, params)
+        if refusal is not None:
+            return refusal
+        action = params["Action"]
+        with self._lock:
+            if action == "QuerySendDetails":
+                self.query_requests += 1
+            else:
+                self.requests += 1
+        if action not in ("SendSms", "QuerySendDetails"):
+            return self._error(404, "InvalidAction.NotFound", "Specified api is not found")
+        if params["Version"] != "2017-05-25":
+            return self._error(400, "InvalidVersion", "Specified parameter Version is not valid.")
+        if action == "QuerySendDetails":
+            return self._answer_query(params)
+        return await self._answer_send(params)
+
+    async def _read_params(self, request: Request) -> dict[str, str] | Response:
+        """The RPC parameters from the query string and a form body, percent-decoded."""
         raw_parts = [request.url.query]
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/x-www-form-urlencoded"):
@@ -191,7 +214,10 @@ class FakeDysmsapi:
             if pair:
                 name, _, value = pair.partition("=")
                 params[unquote(name)] = unquote(value)
+        return params
 
+    def _check_signed_request(self, method: str, params: dict[str, str]) -> Response | None:
+        """What Aliyun checks before the action: fields, key, time stamp, signature, nonce."""
         for name in _REQUIRED:
             if not params.get(name):
                 return self._error(400, f"Missing{name}", f"{name} is mandatory")
@@ -210,7 +236,7 @@ class FakeDysmsapi:
             return self._error(
                 400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."
             )
-        expected = fake_signature(request.method, params, secret)
+        expected = fake_signature(method, params, secret)
         if not hmac.compare_digest(expected, params["Signature"]):
             return self._error(
                 400,
@@ -224,25 +250,16 @@ class FakeDysmsapi:
             return self._error(
                 400, "SignatureNonceUsed", "Specified signature nonce was used already."
             )
-        action = params["Action"]
-        with self._lock:
-            if action == "QuerySendDetails":
-                self.query_requests += 1
-            else:
-                self.requests += 1
-        if action not in ("SendSms", "QuerySendDetails"):
-            return self._error(404, "InvalidAction.NotFound", "Specified api is not found")
-        if params["Version"] != "2017-05-25":
-            return self._error(400, "InvalidVersion", "Specified parameter Version is not valid.")
-        if action == "QuerySendDetails":
-            with self._lock:
-                query_scripted = self._query_script.popleft() if self._query_script else None
-            if query_scripted is not None:
-                return self._error(
-                    query_scripted.status, query_scripted.code, query_scripted.message
-                )
-            return self._query_send_details(params)
+        return None
 
+    def _answer_query(self, params: dict[str, str]) -> Response:
+        with self._lock:
+            query_scripted = self._query_script.popleft() if self._query_script else None
+        if query_scripted is not None:
+            return self._error(query_scripted.status, query_scripted.code, query_scripted.message)
+        return self._query_send_details(params)
+
+    async def _answer_send(self, params: dict[str, str]) -> Response:
         with self._lock:
             scripted = self._script.popleft() if self._script else None
         if scripted is not None and scripted.kind == "delay":

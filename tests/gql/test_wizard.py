@@ -399,6 +399,12 @@ async def test_a_slow_registry_counts_as_unavailable() -> None:
             await asyncio.sleep(5)
             return "never"
 
+        async def ping(self) -> bool:
+            return True
+
+        async def aclose(self) -> None:
+            return None
+
     result = await lookup_unit([Slow()], "91330106MA27UW5H9N", timeout_s=0.05)
     assert result.outcome is LookupOutcome.UNAVAILABLE
 

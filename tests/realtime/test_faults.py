@@ -138,7 +138,7 @@ async def test_dispatcher_killed_mid_send_delivers_everything_once(
             for watcher in watchers:
                 watcher.cancel()
             await asyncio.gather(*watchers, return_exceptions=True)
-            await observer.close()
+            await observer.aclose()
 
     final = await rows(quiet_api)
     sms = [r for r in final if r.channel == OutboxChannel.SMS]

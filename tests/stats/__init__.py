@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import server.migrate as migrate
 from integrations.unit_directory import remember_unit
@@ -42,7 +43,7 @@ from models.sections import (
     ResidenceAnswer,
     WorkUnitAnswer,
 )
-from models.stats import StatsCounter, StatsDaily
+from models.stats.tables import StatsCounter, StatsDaily
 from models.unit_codes import org_code_check_char, uscc_check_char
 from services.principal import Principal
 
@@ -400,132 +401,163 @@ async def expected_counters(
     counters: Counter[Any] = Counter()
     daily: Counter[Any] = Counter()
     async with db() as session:
-        events = (
-            await session.exec(
-                select(
-                    col(RegistrationEvent.registration_id),
-                    col(RegistrationEvent.to_status),
-                    col(RegistrationEvent.department_code),
-                ).order_by(col(RegistrationEvent.id))
-            )
-        ).all()
-        last_department: dict[str, str | None] = {}
-        submitted: set[str] = set()
-        for rid, to_status, department in events:
-            last_department[rid] = department
-            if to_status == "SUBMITTED":
-                submitted.add(rid)
-        full, part = EducationSection.__table__.alias(), EducationSection.__table__.alias()  # type: ignore[attr-defined]
-        connection = await session.connection()
-        profiles: Any = (
-            sa_select(
-                col(Registration.id),
-                col(Registration.status),
-                col(Registration.submitted_at),
-                col(BasicInfoSection.id_type),
-                full.c.level,
-                full.c.degree,
-                part.c.level,
-                part.c.degree,
-                col(QualificationSection.level),
-                col(WorkUnitSection.economic_type),
-            )
-            .select_from(Registration)
-            .outerjoin(
-                BasicInfoSection, col(BasicInfoSection.registration_id) == col(Registration.id)
-            )
-            .outerjoin(
-                full,
-                (full.c.registration_id == col(Registration.id))
-                & (full.c.kind == EducationKind.FULL_TIME.value),
-            )
-            .outerjoin(
-                part,
-                (part.c.registration_id == col(Registration.id))
-                & (part.c.kind == EducationKind.PART_TIME.value),
-            )
-            .outerjoin(
-                QualificationSection,
-                col(QualificationSection.registration_id) == col(Registration.id),
-            )
-            .outerjoin(
-                WorkUnitSection, col(WorkUnitSection.registration_id) == col(Registration.id)
+        await _expected_standing(session, reference, counters, daily)
+        await _expected_moves(session, reference, daily)
+        await _expected_decisions(session, reference, daily)
+    return counters, daily
+
+
+async def _statistical_departments(session: AsyncSession) -> dict[str, str | None]:
+    """Each submitted registration's department: that of its newest event."""
+    events = (
+        await session.exec(
+            select(
+                col(RegistrationEvent.registration_id),
+                col(RegistrationEvent.to_status),
+                col(RegistrationEvent.department_code),
+            ).order_by(col(RegistrationEvent.id))
+        )
+    ).all()
+    last_department: dict[str, str | None] = {}
+    submitted: set[str] = set()
+    for rid, to_status, department in events:
+        last_department[rid] = department
+        if to_status == "SUBMITTED":
+            submitted.add(rid)
+    return {rid: last_department[rid] for rid in submitted}
+
+
+async def _expected_standing(
+    session: AsyncSession,
+    reference: ReferenceData,
+    counters: Counter[Any],
+    daily: Counter[Any],
+) -> None:
+    """Current state: status, department, city, the distributions and the backlog."""
+    departments = await _statistical_departments(session)
+    full, part = EducationSection.__table__.alias(), EducationSection.__table__.alias()  # type: ignore[attr-defined]
+    connection = await session.connection()
+    profiles: Any = (
+        sa_select(
+            col(Registration.id),
+            col(Registration.status),
+            col(Registration.submitted_at),
+            col(BasicInfoSection.id_type),
+            full.c.level,
+            full.c.degree,
+            part.c.level,
+            part.c.degree,
+            col(QualificationSection.level),
+            col(WorkUnitSection.economic_type),
+        )
+        .select_from(Registration)
+        .outerjoin(BasicInfoSection, col(BasicInfoSection.registration_id) == col(Registration.id))
+        .outerjoin(
+            full,
+            (full.c.registration_id == col(Registration.id))
+            & (full.c.kind == EducationKind.FULL_TIME.value),
+        )
+        .outerjoin(
+            part,
+            (part.c.registration_id == col(Registration.id))
+            & (part.c.kind == EducationKind.PART_TIME.value),
+        )
+        .outerjoin(
+            QualificationSection,
+            col(QualificationSection.registration_id) == col(Registration.id),
+        )
+        .outerjoin(WorkUnitSection, col(WorkUnitSection.registration_id) == col(Registration.id))
+    )
+    for rid, status_value, submitted_at, id_type, fl, fd, pl, pd, ql, et in (
+        await connection.execute(profiles)
+    ).all():
+        status = str(status_value)
+        department = departments.get(rid)
+        codes = {
+            "id_type": id_type or "NONE",
+            "education_level": _top(reference, "education_level", fl, pl),
+            "degree": _top(reference, "degree", fd, pd),
+            "qualification_level": ql or "NONE",
+            "economic_type": et or "NONE",
+        }
+        for scope in _scopes(department, reference):
+            counters.update(_standing_keys(scope, status, department, reference))
+            if status in ("SUBMITTED", "APPROVED"):
+                counters.update((scope, dimension, code) for dimension, code in codes.items())
+            if status == "SUBMITTED":
+                daily[(scope, "waiting", china(submitted_at), "")] += 1
+
+
+def _standing_keys(
+    scope: str, status: str, department: str | None, reference: ReferenceData
+) -> list[tuple[str, str, str]]:
+    keys = [(scope, "status", status)]
+    if department is not None:
+        keys.append((scope, "department", department))
+        division = reference.division(department)
+        if division is not None and division.city_code:
+            keys.append((scope, "city", division.city_code))
+    return keys
+
+
+async def _expected_moves(
+    session: AsyncSession, reference: ReferenceData, daily: Counter[Any]
+) -> None:
+    """Submissions, and withdrawals after a submission, by day."""
+    moves = (
+        await session.exec(
+            select(
+                col(RegistrationEvent.to_status),
+                col(RegistrationEvent.from_status),
+                col(RegistrationEvent.department_code),
+                col(RegistrationEvent.occurred_at),
             )
         )
-        rows = (await connection.execute(profiles)).all()
-        for rid, status_value, submitted_at, id_type, fl, fd, pl, pd, ql, et in rows:
-            status = str(status_value)
-            department = last_department.get(rid) if rid in submitted else None
-            division = reference.division(department) if department else None
+    ).all()
+    for to_value, from_value, department, occurred_at in moves:
+        to_name = str(to_value)
+        from_name = str(from_value) if from_value else None
+        metric = (
+            "submitted"
+            if to_name == "SUBMITTED"
+            else "withdrawn"
+            if to_name == "WITHDRAWN" and from_name not in (None, "DRAFT")
+            else None
+        )
+        if metric:
             for scope in _scopes(department, reference):
-                counters[(scope, "status", status)] += 1
-                if department is not None:
-                    counters[(scope, "department", department)] += 1
-                    if division is not None and division.city_code:
-                        counters[(scope, "city", division.city_code)] += 1
-                if status in ("SUBMITTED", "APPROVED"):
-                    counters[(scope, "id_type", id_type or "NONE")] += 1
-                    counters[
-                        (scope, "education_level", _top(reference, "education_level", fl, pl))
-                    ] += 1
-                    counters[(scope, "degree", _top(reference, "degree", fd, pd))] += 1
-                    counters[(scope, "qualification_level", ql or "NONE")] += 1
-                    counters[(scope, "economic_type", et or "NONE")] += 1
-                if status == "SUBMITTED":
-                    daily[(scope, "waiting", china(submitted_at), "")] += 1
+                daily[(scope, metric, china(occurred_at), "")] += 1
 
-        moves = (
-            await session.exec(
-                select(
-                    col(RegistrationEvent.to_status),
-                    col(RegistrationEvent.from_status),
-                    col(RegistrationEvent.department_code),
-                    col(RegistrationEvent.occurred_at),
-                )
-            )
-        ).all()
-        for to_value, from_value, department, occurred_at in moves:
-            to_name = str(to_value)
-            from_name = str(from_value) if from_value else None
-            metric = (
-                "submitted"
-                if to_name == "SUBMITTED"
-                else "withdrawn"
-                if to_name == "WITHDRAWN" and from_name not in (None, "DRAFT")
-                else None
-            )
-            if metric:
-                for scope in _scopes(department, reference):
-                    daily[(scope, metric, china(occurred_at), "")] += 1
 
-        # decisions: the review's own rows, each with the submission it judged
-        decisions = (
-            await session.exec(
-                select(ReviewDecision, Submission).join(
-                    Submission, col(Submission.id) == col(ReviewDecision.submission_id)
-                )
+async def _expected_decisions(
+    session: AsyncSession, reference: ReferenceData, daily: Counter[Any]
+) -> None:
+    """Decisions: the review's own rows, each with the submission it judged."""
+    decisions = (
+        await session.exec(
+            select(ReviewDecision, Submission).join(
+                Submission, col(Submission.id) == col(ReviewDecision.submission_id)
             )
-        ).all()
-        items = (await session.exec(select(ReturnItemRow))).all()
-        reasons_of: dict[int, set[str]] = {}
-        for item in items:
-            reasons_of.setdefault(item.decision_id, set()).add(str(item.reason_code))
-        for decision, submission in decisions:
-            outcome = str(decision.outcome)
-            day = china(decision.decided_at)
-            hours = (decision.decided_at - submission.submitted_at).total_seconds() / 3600
-            metrics = ["decided", "approved" if outcome == "APPROVED" else "returned"]
-            if submission.sequence == 1:
-                metrics.append("first_decided")
-                if outcome == "APPROVED":
-                    metrics.append("first_pass")
-            for scope in _scopes(decision.department_code, reference):
-                for metric in metrics:
-                    daily[(scope, metric, day, "")] += 1
-                daily[(scope, "turnaround", day, str(_hours_bucket(hours)))] += 1
-                for reason in reasons_of.get(decision.id or 0, set()):
-                    daily[(scope, "return_reason", day, reason)] += 1
-    return counters, daily
+        )
+    ).all()
+    items = (await session.exec(select(ReturnItemRow))).all()
+    reasons_of: dict[int, set[str]] = {}
+    for item in items:
+        reasons_of.setdefault(item.decision_id, set()).add(str(item.reason_code))
+    for decision, submission in decisions:
+        outcome = str(decision.outcome)
+        day = china(decision.decided_at)
+        hours = (decision.decided_at - submission.submitted_at).total_seconds() / 3600
+        metrics = ["decided", "approved" if outcome == "APPROVED" else "returned"]
+        if submission.sequence == 1:
+            metrics.append("first_decided")
+            if outcome == "APPROVED":
+                metrics.append("first_pass")
+        codes = [(metric, "") for metric in metrics]
+        codes.append(("turnaround", str(_hours_bucket(hours))))
+        codes += [("return_reason", r) for r in reasons_of.get(decision.id or 0, set())]
+        for scope in _scopes(decision.department_code, reference):
+            daily.update((scope, metric, day, code) for metric, code in codes)
 
 
 async def stored_counters(

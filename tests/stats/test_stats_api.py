@@ -7,7 +7,7 @@ from typing import Any
 
 from models.db import utcnow
 from models.id_numbers import resident_id_check_char
-from models.stats import china_day
+from models.stats.rules import china_day
 from tests.api import Api
 from tests.stats import STATS, Lab, staff, stats
 from tests.wizard import RESIDENT, sign_in, submitted_registration

@@ -12,7 +12,7 @@ import pytest
 
 from models.db import transaction
 from models.errors import ErrorCode, ProblemsFound
-from models.stats import rebuild_aggregates
+from models.stats.rebuild import rebuild_aggregates
 from tests.stats import Lab, Reg, database, diff, expected_counters, stored_counters
 
 REASONS = [

@@ -9,30 +9,23 @@ from typing import Any
 
 import pytest
 
-from models import stats
 from models.errors import ErrorCode, ProblemsFound
 from models.reference import load_reference_data
 from models.registration import Status
-from models.stats import (
-    COMPLEMENT,
-    MIN_GROUP,
-    SMALL,
-    BacklogAge,
-    Deltas,
-    Dimension,
-    Metric,
+from models.stats.answer import BacklogAge, backlog_age
+from models.stats.privacy import COMPLEMENT, SMALL, protect
+from models.stats.request import StatsRequest, resolve_request
+from models.stats.rules import (
     Profile,
     Standing,
-    StatsRequest,
     add_activity,
     add_standing,
-    backlog_age,
+    china_day,
     histogram_percentile,
-    protect,
-    resolve_request,
     scopes_for,
     turnaround_bucket,
 )
+from models.stats.tables import MIN_GROUP, Deltas, Dimension, Metric
 
 REFERENCE = load_reference_data()
 TODAY = date(2026, 11, 26)
@@ -233,7 +226,7 @@ def test_a_first_pass_approval_and_a_return_count_as_activity() -> None:
         submitted_at=submitted,
     )
     keys = {k[1:] for k in returned.daily if k[0] == "P"}
-    reason_day = stats.china_day(submitted)
+    reason_day = china_day(submitted)
     assert (Metric.RETURN_REASON, reason_day, "PHOTO_BACKGROUND") in keys
     assert returned.daily[("P", Metric.RETURN_REASON, reason_day, "PHOTO_BACKGROUND")] == 1
     assert (Metric.FIRST_DECIDED, reason_day, "") not in keys

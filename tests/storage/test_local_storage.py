@@ -95,7 +95,7 @@ async def storage(tmp_path: Path, clock: Clock) -> AsyncIterator[LocalDiskStorag
     store = LocalDiskStorage(tmp_path / "files", BASE_URL, SECRET, clock=clock)
     await store.start()
     yield store
-    await store.close()
+    await store.aclose()
 
 
 @pytest.fixture

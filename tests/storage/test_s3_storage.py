@@ -68,7 +68,7 @@ async def s3(moto_s3_endpoint: str, admin: Any) -> AsyncIterator[S3Storage]:  # 
     )
     await storage.start()
     yield storage
-    await storage.close()
+    await storage.aclose()
 
 
 async def ticket_for(storage: S3Storage, expires_in_s: int = 300) -> UploadTicket:
@@ -278,11 +278,11 @@ async def test_one_long_lived_client(s3: S3Storage) -> None:
     await s3.read("a/b.jpg")
     await ticket_for(s3)
     assert s3._client is client
-    await s3.close()
+    await s3.aclose()
     assert not await s3.ping()
     with pytest.raises(StorageError):
         await s3.read("a/b.jpg")
-    await s3.close()  # twice is fine
+    await s3.aclose()  # twice is fine
 
 
 async def test_unsafe_keys_are_refused(s3: S3Storage) -> None:

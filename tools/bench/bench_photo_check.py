@@ -236,6 +236,35 @@ def _portrait(rng: random.Random, low_w: int, high_w: int) -> tuple[int, int]:
     return width, int(width * rng.uniform(1.4, 1.6))
 
 
+def _enlargement_source(rng: random.Random, kind: int) -> tuple[int, int, float]:
+    """The small picture's size and the enlargement factor for calibration kinds 1-4."""
+    factor = rng.uniform(1.5, 3.0)
+    if kind in (1, 4):  # well under the minimum
+        width = rng.randint(180, int(PHOTO_MIN_WIDTH * 0.87))
+        height = min(int(width * rng.uniform(1.4, 1.6)), int(PHOTO_MIN_HEIGHT * 0.87))
+        if kind == 4:  # to 1300-2700 px wide: analysed after a 1/2 or 1/4 DCT decode
+            factor = rng.uniform(1300, 2700) / width
+    elif kind == 2 and rng.random() < 0.3:  # just under the minimum
+        width = rng.randint(int(PHOTO_MIN_WIDTH * 0.87) + 1, PHOTO_MIN_WIDTH - 1)
+        height = min(int(width * 1.5), PHOTO_MIN_HEIGHT - 1)
+    else:  # at least the minimum
+        width, height = _portrait(rng, PHOTO_MIN_WIDTH, 700)
+        height = max(height, PHOTO_MIN_HEIGHT)
+    return width, height, factor
+
+
+def _enlargement_group(kind: int, share: float, resample: Resampling) -> str:
+    if kind == 4:
+        return f"enlarged 4-13x from < 87% of min, {resample.name}"
+    if share <= 0.87:
+        return f"enlarged 1.5-3x from < 87% of min, {resample.name}"
+    if share < 1.0:
+        return "enlarged 1.5-3x from 87-100% of min (grey zone)"
+    if share < 1.2:
+        return "enlarged 1.5-3x from 100-120% of min (allowed)"
+    return "enlarged 1.5-3x from >= 120% of min (allowed)"
+
+
 def run_calibration(count: int, seed: int) -> None:
     rng = random.Random(seed)
     backgrounds = [BLUE, RED, WHITE, (20, 90, 200), (255, 255, 255)]
@@ -260,22 +289,7 @@ def run_calibration(count: int, seed: int) -> None:
             picture = synth_photo(size, noise=noise, blur=blur, supersample=supersample, **options)
             group = "native"
         else:
-            factor = rng.uniform(1.5, 3.0)
-            if kind in (1, 4):  # well under the minimum
-                width = rng.randint(180, int(PHOTO_MIN_WIDTH * 0.87))
-                height = min(int(width * rng.uniform(1.4, 1.6)), int(PHOTO_MIN_HEIGHT * 0.87))
-                if kind == 4:  # to 1300-2700 px wide: analysed after a 1/2 or 1/4 DCT decode
-                    factor = rng.uniform(1300, 2700) / width
-            elif kind == 2:  # just under the minimum, or at least the minimum
-                if rng.random() < 0.3:
-                    width = rng.randint(int(PHOTO_MIN_WIDTH * 0.87) + 1, PHOTO_MIN_WIDTH - 1)
-                    height = min(int(width * 1.5), PHOTO_MIN_HEIGHT - 1)
-                else:
-                    width, height = _portrait(rng, PHOTO_MIN_WIDTH, 700)
-                    height = max(height, PHOTO_MIN_HEIGHT)
-            else:
-                width, height = _portrait(rng, PHOTO_MIN_WIDTH, 700)
-                height = max(height, PHOTO_MIN_HEIGHT)
+            width, height, factor = _enlargement_source(rng, kind)
             resample = FILTERS[index // 5 % len(FILTERS)]
             target = (round(width * factor), round(height * factor))
             if target[0] < PHOTO_MIN_WIDTH or target[1] < PHOTO_MIN_HEIGHT:
@@ -283,16 +297,7 @@ def run_calibration(count: int, seed: int) -> None:
             small = synth_photo((width, height), noise=noise, blur=blur, **options)
             picture = small.resize(target, resample)
             share = min(width / PHOTO_MIN_WIDTH, height / PHOTO_MIN_HEIGHT)
-            if kind == 4:
-                group = f"enlarged 4-13x from < 87% of min, {resample.name}"
-            elif share <= 0.87:
-                group = f"enlarged 1.5-3x from < 87% of min, {resample.name}"
-            elif share < 1.0:
-                group = "enlarged 1.5-3x from 87-100% of min (grey zone)"
-            elif share < 1.2:
-                group = "enlarged 1.5-3x from 100-120% of min (allowed)"
-            else:
-                group = "enlarged 1.5-3x from >= 120% of min (allowed)"
+            group = _enlargement_group(kind, share, resample)
         measure = photo_upscale_measure(jpeg_bytes(picture, quality))
         if measure is None:
             continue

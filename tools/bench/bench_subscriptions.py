@@ -46,6 +46,8 @@ import asyncpg
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from tools.sample_answers import BASIC, FULL_TIME, WORK_UNIT, resident_id
+
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 PROTOCOL = "graphql-transport-ws"
@@ -61,51 +63,11 @@ DECISION = "{ registration { id version status } errors { field code message } }
 ITEMS = [{"field": "attachments.ID_PHOTO", "reasonCode": "PHOTO_BACKGROUND"}]
 STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("acknowledgeNotice", "AcknowledgeNoticeInput", {"eligibility": ["WORK_UNIT"]}),
-    (
-        "saveBasicInfo",
-        "SaveBasicInfoInput",
-        {"countryOrRegion": "CHN", "ethnicGroup": "01", "politicalStatus": "13"},
-    ),
-    (
-        "saveWorkOrResidence",
-        "SaveWorkOrResidenceInput",
-        {
-            "workUnit": {
-                "creditCode": "91330106MA27UW5H9N",
-                "unitName": "杭州示例科技有限公司",
-                "economicType": "01",
-                "officeDivisionCode": "330102",
-                "postalCode": "310001",
-                "accountingStartDate": "2012-07-01",
-                "accountingPost": "01",
-                "administrativeTitle": "04",
-            }
-        },
-    ),
-    (
-        "saveEducation",
-        "SaveEducationInput",
-        {
-            "fullTime": {
-                "level": "21",
-                "degree": "4",
-                "verificationNumber": "A1B2C3D4E5F6",
-                "major": "会计学",
-                "school": "浙江财经大学",
-                "graduationDate": "2012-06-30",
-            },
-            "partTime": None,
-        },
-    ),
+    ("saveBasicInfo", "SaveBasicInfoInput", BASIC),
+    ("saveWorkOrResidence", "SaveWorkOrResidenceInput", {"workUnit": WORK_UNIT}),
+    ("saveEducation", "SaveEducationInput", {"fullTime": FULL_TIME, "partTime": None}),
     ("saveQualification", "SaveQualificationInput", {"qualification": None}),
 ]
-
-
-def resident_id(serial: int) -> str:
-    """A valid resident ID number (Hangzhou, 1990) with a correct check digit."""
-    base = f"33010619900101{serial % 1000:03d}"
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return base + "10X98765432"[sum(int(d) * w for d, w in zip(base, weights, strict=True)) % 11]
 
 
 def free_port() -> int:
