@@ -37,6 +37,8 @@ from graphql import (
 )
 from graphql.type import GraphQLInterfaceType
 
+from gql.errors import GraphQLErrorCode, extensions_for
+
 _CAP = 1 << 40
 DEFAULT_LIST_SIZE = 10
 PAGED_LISTS = frozenset({"edges", "nodes"})
@@ -306,4 +308,4 @@ def _n(value: int) -> str:
 
 
 def _refusal(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX"})
+    return GraphQLError(message, extensions=extensions_for(GraphQLErrorCode.QUERY_TOO_COMPLEX))

@@ -18,22 +18,13 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from gql.document_cost import Limits, check
+from gql.errors import GraphQLErrorCode, extensions_for
 from gql.trusted_documents import document_id
 
 log = structlog.get_logger("gql")
 
 # Errors a client causes and can read: never logged as faults.
-USER_ERROR_CODES = frozenset(
-    {
-        "UNAUTHENTICATED",
-        "FORBIDDEN",
-        "BAD_REQUEST",
-        "NOT_FOUND",
-        "BAD_USER_INPUT",
-        "PERSISTED_DOCUMENT_NOT_FOUND",
-        "QUERY_TOO_COMPLEX",
-    }
-)
+USER_ERROR_CODES = frozenset({*GraphQLErrorCode, "BAD_USER_INPUT"})
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
@@ -107,7 +98,10 @@ class GuardedSchema(strawberry.Schema):
             if self.production:
                 error.message = _SUGGESTION.sub("", error.message)
             if "tokens. Parsing aborted" in error.message:  # MaxTokensLimiter
-                error.extensions = {**(error.extensions or {}), "code": "QUERY_TOO_COMPLEX"}
+                error.extensions = {
+                    **(error.extensions or {}),
+                    **extensions_for(GraphQLErrorCode.QUERY_TOO_COMPLEX),
+                }
         fields = _operation_fields(execution_context)
         faults = [e for e in errors if not is_user_error(e)]
         fault_ids = {id(e) for e in faults}

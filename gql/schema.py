@@ -15,6 +15,7 @@ from gql.attachments.queries import AttachmentQuery
 from gql.auth.mutations import AuthMutation
 from gql.auth.queries import AuthQuery
 from gql.document_cost import Limits
+from gql.errors import GraphQLErrorCode
 from gql.guard import DocumentGuard, GuardedSchema
 from gql.reference.queries import ReferenceQuery
 from gql.registration.mutations import RegistrationMutation
@@ -33,7 +34,7 @@ Mutation = merge_types(
     "Mutation", (AuthMutation, RegistrationMutation, AttachmentMutation, ReviewMutation)
 )
 
-EXPOSED_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "BAD_REQUEST", "NOT_FOUND"}
+EXPOSED_CODES = frozenset(GraphQLErrorCode) - {GraphQLErrorCode.PAYLOAD_TOO_LARGE}
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

@@ -25,10 +25,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
+from gql.errors import GraphQLErrorCode, extensions_for
+
 PREFIX = "sha256:"
 OPERATIONS_DIR = Path(__file__).resolve().parents[1] / "operations"
 MANIFEST = OPERATIONS_DIR / "manifest.json"
-NOT_FOUND = "PERSISTED_DOCUMENT_NOT_FOUND"
+NOT_FOUND = GraphQLErrorCode.PERSISTED_DOCUMENT_NOT_FOUND
 
 
 def document_id(text: str) -> str:
@@ -44,7 +46,7 @@ class DocumentRefused(Exception):
 
     @property
     def error(self) -> GraphQLError:
-        return GraphQLError(self.message, extensions={"code": NOT_FOUND})
+        return GraphQLError(self.message, extensions=extensions_for(NOT_FOUND))
 
     def body(self) -> dict[str, Any]:
         return {"errors": [self.error.formatted]}

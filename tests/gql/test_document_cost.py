@@ -129,10 +129,8 @@ async def test_healthz_stays_fast_while_expensive_documents_arrive(
     /healthz keeps answering, and every refusal comes back well inside a second."""
     import os
 
-    import server.migrate as migrate
     from tests.realtime import processes, uvicorn_worker
 
-    await migrate.upgrade(sqlite_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
     env |= {
         "APP_ENV": "dev",

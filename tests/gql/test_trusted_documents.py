@@ -12,7 +12,8 @@ from graphql import OperationDefinitionNode, parse, specified_rules, validate
 from gql.document_cost import Limits, check
 from gql.schema import build_schema
 from gql.trusted_documents import MANIFEST, OPERATIONS_DIR, document_id
-from tests.api import Api, fresh_postgres_database, running_api, settings_for
+from tests.api import Api, running_api, settings_for
+from tests.databases import migrated_postgres_database
 from tests.realtime import graphql_ws, live_server
 from tests.services import require_postgres
 from tools import operations_manifest
@@ -36,7 +37,7 @@ def production_settings(url: str, tmp_path: Path) -> object:
 @pytest.fixture(scope="module")
 async def production_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     """One production app for the module (the requests here change nothing)."""
-    async with fresh_postgres_database(require_postgres()) as url:
+    async with migrated_postgres_database(require_postgres()) as url:
         settings = production_settings(url, tmp_path_factory.mktemp("production"))
         async with running_api(settings) as api:  # type: ignore[arg-type]
             yield api
