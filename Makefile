@@ -5,11 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
 
-<<<<<<< HEAD
-.PHONY: run test lint schema docs operations bench install migrate seed clean
-=======
-.PHONY: help run test test-fast lint schema docs bench install migrate seed clean
->>>>>>> main
+.PHONY: help run test test-fast lint schema docs operations bench install migrate seed clean
 
 # the suite runs on both cores (pytest-xdist); `make test PYTEST_WORKERS=0` runs it in one process
 PYTEST_WORKERS ?= 2
