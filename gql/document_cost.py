@@ -194,8 +194,11 @@ class _Walker:
         return None
 
 
+MAX_PAGE = 100  # connections serve at most this many nodes whatever `first` asks
+
+
 def _page(value: int) -> int:
-    return min(max(value, 1), 1000)
+    return min(max(value, 1), MAX_PAGE)
 
 
 def _operation_tally(walker: _Walker, operation: OperationDefinitionNode) -> Tally:

@@ -48,7 +48,8 @@ SHAPES = {
     "wide-fragments": (
         "{ ...W } fragment W on Query { "
         + " ".join(f"a{i}: registrations(first: 1000) {{ ...P }}" for i in range(25))
-        + " } fragment P on RegistrationConnection { edges { node { id name } } }",
+        + " } fragment P on RegistrationConnection { edges { node { id name status version "
+        "maskedIdNumber maskedPhone submittedAt decidedAt submissionCount } } }",
         "costs",
     ),
 }
@@ -76,9 +77,9 @@ def test_list_fields_multiply_the_cost() -> None:
     schema = build_schema(production=False)._schema
     page = parse("query Q($n: Int) { registrations(first: $n) { edges { node { id name } } } }")
     small = measure(page, schema, {"n": 5})["operation Q"].cost
-    large = measure(page, schema, {"n": 500})["operation Q"].cost
-    assert large == 100 * (small - 1) + 1
-    assert check(page, Limits(max_cost=1000), schema, {"n": 500}) is not None
+    large = measure(page, schema, {"n": 500})["operation Q"].cost  # served: 100 at most
+    assert large == 20 * (small - 1) + 1
+    assert check(page, Limits(max_cost=300), schema, {"n": 500}) is not None
 
 
 async def _refused_quickly(api: Api, query: str) -> tuple[dict[str, object], float]:
@@ -91,13 +92,19 @@ async def _refused_quickly(api: Api, query: str) -> tuple[dict[str, object], flo
 async def test_expensive_shapes_are_refused_within_the_cpu_budget(api: Api, shape: str) -> None:
     query, complaint = SHAPES[shape]
     await api.post("{ viewer { kind } }")  # warm caches and imports
-    body, cpu = await _refused_quickly(api, query)
+    # three texts (the parser cache does not help); the median, so that a garbage-collector
+    # pause of the test process does not count against the refusal
+    cpus = []
+    for n in range(3):
+        body, cpu = await _refused_quickly(api, f"{query}\n# {n}")
+        cpus.append(cpu)
+    cpu = sorted(cpus)[1]
     errors = body["errors"]
     assert isinstance(errors, list) and len(errors) == 1
     assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert complaint in errors[0]["message"]
     assert body.get("data") is None
-    assert cpu < CPU_BUDGET_S, f"{shape}: {cpu * 1000:.1f} ms of CPU"
+    assert cpu < CPU_BUDGET_S, f"{shape}: {[round(c * 1000, 1) for c in cpus]} ms of CPU"
 
 
 async def test_huge_variables_are_refused_before_coercion(api: Api) -> None:
@@ -129,7 +136,7 @@ async def test_healthz_stays_fast_while_expensive_documents_arrive(
     /healthz keeps answering, and every refusal comes back well inside a second."""
     import os
 
-    from tests.realtime import processes, uvicorn_worker
+    from tests.realtime import uvicorn_worker
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
     env |= {
@@ -142,7 +149,10 @@ async def test_healthz_stays_fast_while_expensive_documents_arrive(
     heavy = [SHAPES[s][0] for s in ("doubling-20", "doubling-40", "repeated-450", "cycle")]
     answers: list[float] = []
     health: list[float] = []
-    with processes(uvicorn_worker(env, tmp_path, "worker")) as (worker,):
+    worker = uvicorn_worker(env, tmp_path, "worker")
+    worker.launch()
+    try:
+        worker.ready(timeout=240)  # importing the app is slow when the machine is busy
         async with httpx.AsyncClient(base_url=worker.base_url, timeout=10) as http:
             await http.post("/graphql", json={"query": "{ viewer { kind } }"})  # warm up
 
@@ -163,6 +173,8 @@ async def test_healthz_stays_fast_while_expensive_documents_arrive(
                     await asyncio.sleep(0.01)
 
             await asyncio.gather(prober(), *(attacker(q) for q in heavy))
+    finally:
+        worker.stop()
     answers.sort()
     health.sort()
     print(
