@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
 
-.PHONY: help run test test-fast lint schema docs bench install install-run migrate seed clean
+.PHONY: help run test test-fast lint schema docs operations bench install install-run migrate seed clean
 
 # the suite runs on both cores (pytest-xdist); `make test PYTEST_WORKERS=0` runs it in one process
 PYTEST_WORKERS ?= 2
@@ -57,6 +57,9 @@ schema: install  ## write schema.graphql from the code
 
 docs: install  ## rewrite the README's error-code and settings tables
 	$(PY) -m tools.readme_tables
+
+operations: install  ## write operations/manifest.json (trusted documents) from operations/*.graphql
+	$(PY) -m tools.operations_manifest
 
 bench: install  ## speed benchmarks; numbers go in the closing notes
 	$(PY) -m tools.bench.run_all

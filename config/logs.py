@@ -10,19 +10,41 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
 
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_SEP = r"[ \-]?"  # one space or hyphen may stand between any two characters
+# A resident ID number: 17 digits and a check character, spaced or hyphenated or not.
+_ID_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z])\d(?:" + _SEP + r"\d){16}" + _SEP + r"[0-9Xx](?![0-9A-Za-z])"
+)
+# A mainland mobile number, with or without +86 / 86 and separators.
+_PHONE = re.compile(
+    r"(?<![0-9A-Za-z+])(?:\+?86" + _SEP + r")?1[3-9]\d(?:" + _SEP + r"\d){8}(?![0-9A-Za-z])"
+)
+# Passports (E12345678, EA1234567, G12345678), 港澳居民来往内地通行证 and 往来港澳通行证
+# (H1234567890, M12345678, C12345678, CA1234567), other letter-led document numbers.
+_LETTER_DOCUMENT = re.compile(r"(?<![0-9A-Za-z_])[A-Z][A-Z0-9]?\d{6,10}(?![0-9A-Za-z])")
+# 台湾居民来往大陆通行证 (8 digits) and other bare 8-10 digit document numbers.
+_DIGIT_DOCUMENT = re.compile(r"(?<![0-9A-Za-z_.:\-])\d{8,10}(?![0-9A-Za-z.:\-])")
+
+
+def _keep(head: int, tail: int) -> Callable[[re.Match[str]], str]:
+    def mask(match: re.Match[str]) -> str:
+        chars = re.sub(r"[ \-]", "", match.group(0))
+        return chars[:head] + "*" * (len(chars) - head - tail) + chars[-tail:]
+
+    return mask
 
 
 def scrub(text: str) -> str:
-    """Mask ID numbers and mobile numbers found anywhere in ``text``."""
-    text = _ID_NUMBER.sub(r"\1********\2", text)
-    return _PHONE.sub(r"\1****\2", text)
+    """Mask ID numbers, mobile numbers and document numbers found anywhere in ``text``."""
+    text = _ID_NUMBER.sub(_keep(6, 4), text)
+    text = _PHONE.sub(_keep(3, 4), text)
+    text = _LETTER_DOCUMENT.sub(_keep(1, 2), text)
+    return _DIGIT_DOCUMENT.sub(_keep(1, 2), text)
 
 
 def _scrub_value(value: Any) -> Any:

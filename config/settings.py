@@ -6,6 +6,7 @@ service refuses to start with development login on, a default secret, or SQLite.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,15 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -52,8 +62,14 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(1_000_000, description="largest HTTP request body accepted")
     max_query_depth: int = Field(12, description="deepest GraphQL selection accepted")
-    max_query_tokens: int = Field(2_000, description="most GraphQL tokens in one document")
+    max_query_tokens: int = Field(1_000, description="most GraphQL tokens in one document")
     max_query_aliases: int = Field(30, description="most aliases in one document")
+    max_query_fields: int = Field(
+        300, description="most fields in one operation once its fragments are expanded"
+    )
+    max_query_cost: int = Field(
+        20_000, description="highest operation cost (fields times list sizes, `first`)"
+    )
     cors_origins: str = Field("", description="comma-separated origins allowed (browser tools)")
 
     storage_backend: Literal["local", "s3"] = Field("local", description="local or s3")
@@ -138,6 +154,27 @@ class Settings(BaseSettings):
         description="comma-separated proxy addresses (or networks) whose X-Forwarded-For is "
         "believed; '*' trusts every peer (only behind a proxy that overwrites the header)",
     )
+
+    @model_validator(mode="after")
+    def _refuse_accidental_dev_mode(self) -> Settings:
+        """Dev mode on real data only when asked for by name; the default secrets only on the
+        embedded default (SQLite on this machine)."""
+        if self.app_env != "dev":
+            return self
+        embedded = self.database_url.startswith("sqlite") and _is_loopback(self.host)
+        if not embedded and "app_env" not in self.model_fields_set:
+            raise ValueError(
+                "APP_ENV is not set, and DATABASE_URL is not SQLite or HOST is not a loopback "
+                "address: set APP_ENV=production (or APP_ENV=dev to develop against it)"
+            )
+        if not embedded:
+            for name in ("secret_key", "person_key_secret"):
+                if getattr(self, name).get_secret_value() == DEFAULT_SECRET:
+                    raise ValueError(
+                        f"the default {name.upper()} is only accepted with SQLite on a loopback "
+                        "HOST: set a secret of 32+ characters"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -79,6 +79,9 @@ class GraphQLErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"  # body over MAX_BODY_BYTES (HTTP 413)
     BAD_USER_INPUT = "BAD_USER_INPUT"  # refused by GraphQL's coercion (gql/coercion_errors.py)
+    # production: not one of operations/*.graphql (by id or exact text); refused unparsed
+    PERSISTED_DOCUMENT_NOT_FOUND = "PERSISTED_DOCUMENT_NOT_FOUND"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"  # over a cost, depth, alias or size limit
 
 
 def extensions_for(code: GraphQLErrorCode) -> dict[str, str]:

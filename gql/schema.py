@@ -6,17 +6,8 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.extensions.disable_introspection import DisableIntrospection
-from strawberry.extensions.max_aliases import create_validator as create_alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.tools import merge_types
 
 from gql.attachments.mutations import AttachmentMutation
@@ -24,7 +15,9 @@ from gql.attachments.queries import AttachmentQuery
 from gql.auth.mutations import AuthMutation
 from gql.auth.queries import AuthQuery
 from gql.coercion_errors import ChineseCoercionErrors
+from gql.document_cost import Limits
 from gql.errors import GraphQLErrorCode
+from gql.guard import DocumentGuard, GuardedSchema
 from gql.reference.queries import ReferenceQuery
 from gql.registration.mutations import RegistrationMutation
 from gql.registration.queries import RegistrationQuery
@@ -34,6 +27,7 @@ from gql.scalars import SCALAR_OVERRIDES
 from gql.staff.mutations import StaffMutation
 from gql.stats.queries import StatsQuery
 from gql.subscriptions import Subscription
+from gql.trusted_documents import TrustedDocuments, TrustedDocumentsGate
 
 Query = merge_types(
     "Query",
@@ -59,17 +53,24 @@ def build_schema(
     *,
     production: bool,
     max_depth: int = 12,
-    max_tokens: int = 2000,
+    max_tokens: int = 1000,
     max_aliases: int = 30,
+    max_fields: int = 300,
+    max_cost: int = 20_000,
+    trusted: TrustedDocuments | None = None,
 ) -> strawberry.Schema:
-    # The rule classes are built once: the validation cache is keyed by the rules, so classes
-    # made per request would miss it every time.
-    limits = (create_depth_rule(max_depth, None), create_alias_rule(max_aliases))
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+    # The cost pre-check replaces graphql-core's depth and alias rules: those re-expand every
+    # fragment at each spread. It runs before validation, which only sees what passed it.
+    limits = Limits(
+        max_depth=max_depth, max_aliases=max_aliases, max_fields=max_fields, max_cost=max_cost
+    )
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = []
+    if trusted is not None:
+        extensions.append(lambda: TrustedDocumentsGate(trusted))  # first: before parsing
+    extensions += [
         lambda: ParserCache(maxsize=512),
-        lambda: AddValidationRules(list(limits)),
-        lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: DocumentGuard(limits, hide_suggestions=production),
     ]
     if production:
         extensions += [
@@ -79,13 +80,15 @@ def build_schema(
             ),
         ]
     extensions.append(ChineseCoercionErrors)  # last: it must see errors before MaskErrors
-    return strawberry.Schema(
+    schema = GuardedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         scalar_overrides=SCALAR_OVERRIDES,
     )
+    schema.production = production
+    return schema
 
 
 def export_sdl() -> str:

@@ -33,6 +33,12 @@ from gql.sockets import (
     SocketRefused,
     TransportWSHandler,
 )
+from gql.trusted_documents import (
+    DocumentRefused,
+    TrustedDocuments,
+    TrustedGraphQLWSHandler,
+    TrustedTransportWSHandler,
+)
 from models.db import utcnow
 from services.container import Services
 from services.sessions import resolve_principal
@@ -74,13 +80,27 @@ def bearer_token(value: object) -> str | None:
     return token.strip()
 
 
-class GraphQLView(GraphQL[Context, None]):
-    graphql_transport_ws_handler_class = TransportWSHandler
-    graphql_ws_handler_class = LegacyWSHandler
+class TrustedTransportHandler(TrustedTransportWSHandler, TransportWSHandler):
+    """graphql-transport-ws: socket auth and close codes, and only trusted documents."""
 
-    def __init__(self, services: Services, **kwargs: Any) -> None:
+
+class TrustedLegacyHandler(TrustedGraphQLWSHandler, LegacyWSHandler):
+    """Legacy graphql-ws: the same."""
+
+
+NO_STORE = {"cache-control": "no-store"}  # answers carry ID numbers: never cached anywhere
+
+
+class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TrustedTransportHandler
+    graphql_ws_handler_class = TrustedLegacyHandler
+
+    def __init__(
+        self, services: Services, trusted: TrustedDocuments | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.services = services
+        self.trusted = trusted or TrustedDocuments({}, enforce=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,6 +110,8 @@ class GraphQLView(GraphQL[Context, None]):
         spec_media = wants_graphql_response(request.headers.get("accept"))
         try:
             response = await self.run(request)
+        except DocumentRefused as refused:  # refused before parsing: a request error
+            response = JSONResponse(refused.body(), status_code=400 if spec_media else 200)
         except HTTPException as exc:
             response = JSONResponse(
                 {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]},
@@ -99,6 +121,7 @@ class GraphQLView(GraphQL[Context, None]):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
             if scope.get("state", {}).get(_PRE_EXECUTION) and response.status_code == 200:
                 response.status_code = 400
+        response.headers.update(NO_STORE)
         await response(scope, receive, send)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
@@ -134,6 +157,11 @@ class GraphQLView(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # documentId / persistedQuery resolved, and in production unknown texts refused,
+        # before anything is parsed as GraphQL
+        return self.trusted.admit(super().parse_json(data))
 
     async def parse_http_body(self, request: Any) -> Any:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -18,6 +19,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from config.logs import configure_logging
 from config.settings import Settings
 from gql.schema import build_schema
+from gql.trusted_documents import TrustedDocuments
 from gql.view import GraphQLView
 from server.body_limit import BodyLimitMiddleware
 from services.container import Services
@@ -40,17 +42,33 @@ def service_routes(services: Services) -> list[BaseRoute]:
     return routes
 
 
+def is_loopback(request: Request) -> bool:
+    """The peer of the connection (not a forwarded header) is this machine."""
+    client = request.client
+    if client is None:
+        return False
+    try:
+        return ipaddress.ip_address(client.host).is_loopback
+    except ValueError:
+        return False
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
     settings = settings or Settings()
     services = services or Services.build(settings)
+    trusted = TrustedDocuments.load(enforce=not settings.is_dev)
     schema = build_schema(
         production=not settings.is_dev,
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
+        max_fields=settings.max_query_fields,
+        max_cost=settings.max_query_cost,
+        trusted=trusted,
     )
     view = GraphQLView(
         services,
+        trusted=trusted,
         schema=schema,
         graphql_ide="graphiql" if settings.is_dev else None,
         allow_queries_via_get=False,
@@ -65,13 +83,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(_: Request) -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         checks = await services.readiness()
         ready = all(checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        body: dict[str, object] = {"status": "ready" if ready else "unavailable"}
+        if is_loopback(request):  # which component is down: only for the machine itself
+            body["checks"] = checks
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     routes: list[BaseRoute] = [
         Route("/graphql", view, methods=["GET", "POST"]),

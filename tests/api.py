@@ -17,6 +17,9 @@ from tests.databases import ensure_migrated, fresh_postgres_database
 
 __all__ = ["Api", "GraphQLFailure", "fresh_postgres_database", "running_api", "settings_for"]
 
+TEST_SECRET_KEY = "test-secret-key-" + "s" * 24
+TEST_PERSON_KEY_SECRET = "test-person-key-" + "p" * 24
+
 
 class GraphQLFailure(AssertionError):
     pass
@@ -70,6 +73,9 @@ def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Setting
         "storage_local_root": tmp_path / "uploads",
         "redis_url": "",
         "public_base_url": "http://testserver",
+        # the default secrets are only accepted on SQLite (the settings refuse them elsewhere)
+        "secret_key": TEST_SECRET_KEY,
+        "person_key_secret": TEST_PERSON_KEY_SECRET,
     }
     values.update(overrides)
     return Settings(**values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.api import Api, running_api, settings_for
@@ -75,26 +76,40 @@ async def test_health_and_readiness(api: Api) -> None:
     assert (await api.http.get("/healthz")).json() == {"status": "ok"}
     ready = await api.http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"]["database"] is True
+    assert ready.json() == {"status": "ready"}  # the test client is a remote address
+
+
+async def _readyz(app: object, client_host: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app, client=(client_host, 50000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        return await http.get("/readyz")
 
 
 async def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
     url = "postgresql+asyncpg://postgres@127.0.0.1:1/none"
     settings = settings_for(url, tmp_path)
-    import httpx
-
     from server.app import create_app
     from services.container import Services
 
     services = Services.build(settings)
     app = create_app(settings, services)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as http:
-        response = await http.get("/readyz")
+    local = await _readyz(app, "127.0.0.1")
+    remote = await _readyz(app, "203.0.113.7")
+    forwarded = await _readyz(app, "::1")
     await services.close()
-    assert response.status_code == 503
-    assert response.json()["checks"]["database"] is False
+    assert local.status_code == remote.status_code == 503
+    assert local.json()["checks"]["database"] is False  # details for the machine itself
+    assert forwarded.json()["checks"]["database"] is False
+    assert remote.json() == {"status": "unavailable"}  # anyone else: not what is down
+
+
+async def test_graphql_answers_are_never_cached(api: Api) -> None:
+    for response in (
+        await api.http.post("/graphql", json={"query": "{ viewer { kind } }"}),
+        await api.http.post("/graphql", content=b"{not json"),
+        await api.http.post("/graphql", json={"query": "{ nothing }"}),
+    ):
+        assert response.headers["cache-control"] == "no-store"
 
 
 @pytest.fixture
@@ -111,17 +126,29 @@ async def production_api(postgres_url: str, tmp_path: Path) -> AsyncIterator[Api
         yield api
 
 
+def operation(name: str) -> str:
+    """The exact text of a trusted document (operations/<name>.graphql)."""
+    from gql.trusted_documents import OPERATIONS_DIR
+
+    return (OPERATIONS_DIR / f"{name}.graphql").read_text(encoding="utf-8")
+
+
 async def test_production_turns_off_introspection_graphiql_and_dev_login(
     production_api: Api,
 ) -> None:
-    body = await production_api.post("{ __schema { types { name } } }")
-    assert body["errors"] and "introspection" in body["errors"][0]["message"].lower()
+    for untrusted in (
+        "{ __schema { types { name } } }",
+        'mutation { devLogin(input: {name: "x", idNumber: "330106199003071236"}) { accessToken } }',
+    ):
+        body = await production_api.post(untrusted)
+        assert body["errors"][0]["extensions"]["code"] == "PERSISTED_DOCUMENT_NOT_FOUND"
     ide = await production_api.http.get("/graphql", headers={"accept": "text/html"})
     assert ide.status_code in (404, 405) or "graphiql" not in ide.text.lower()
-    body = await production_api.data(
-        'mutation { devLogin(input: {name: "x", idNumber: "330106199003071236"}) { accessToken errors { code } } }'
-    )
-    assert body["devLogin"] == {"accessToken": None, "errors": [{"code": "DEV_LOGIN_DISABLED"}]}
+    # Under the trusted-document gate, the schema itself refuses introspection
+    from gql.schema import build_schema
+
+    result = await build_schema(production=True).execute("{ __schema { types { name } } }")
+    assert result.errors and "introspection" in result.errors[0].message.lower()
 
 
 async def test_graphiql_is_served_in_development(api: Api) -> None:
@@ -147,7 +174,7 @@ async def test_production_masks_faults_but_keeps_coded_errors(
             department_code=None,
         )
     login = await production_api.data(
-        'mutation { staffLogin(input: {username: "board01", password: "board2026!"}) { accessToken } }'
+        operation("StaffLogin"), {"input": {"username": "board01", "password": "board2026!"}}
     )
     staff = production_api.as_user(login["staffLogin"]["accessToken"])
 
@@ -155,10 +182,10 @@ async def test_production_masks_faults_but_keeps_coded_errors(
         raise RuntimeError("connection to 10.0.0.5 failed: password=hunter2")
 
     monkeypatch.setattr(queries, "lookup_unit", broken)
-    body = await staff.post('{ lookupUnit(creditCode: "91330106MA27UW5H9N") { outcome } }')
+    body = await staff.post(operation("LookupUnit"), {"creditCode": "91330106MA27UW5H9N"})
     assert body["errors"][0]["message"] == "服务内部错误，请稍后再试。"
     assert "hunter2" not in str(body) and "Traceback" not in str(body)
-    refused = await staff.post("{ myRegistration { id } }")
+    refused = await staff.post(operation("MyRegistration"))
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert refused["errors"][0]["message"] == "仅申请人可以执行此操作。"
 

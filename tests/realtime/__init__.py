@@ -30,7 +30,7 @@ from config.settings import Settings
 from server.app import create_app
 from server.ws_protocol import LenientWebSocketProtocol
 from services.container import Services
-from tests.api import Api
+from tests.api import TEST_PERSON_KEY_SECRET, TEST_SECRET_KEY, Api
 from tests.databases import ensure_migrated, migrated_postgres_database
 from tests.fakes.dysmsapi import FakeDysmsapi, serve_fake_dysmsapi
 from tests.fakes.server import run_asgi_server
@@ -308,6 +308,8 @@ def service_env(
     env.update(
         {
             "APP_ENV": "dev",
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "PERSON_KEY_SECRET": TEST_PERSON_KEY_SECRET,
             "LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
             "DATABASE_URL": database_url,
@@ -438,9 +440,12 @@ async def cluster(tmp_path: Path, workers: int = 2, **settings: str) -> AsyncIte
         async with migrated_postgres_database(base) as database_url:
             local = Services.build(
                 Settings(
+                    app_env="dev",
                     database_url=database_url,
                     redis_url="",
                     storage_local_root=tmp_path / "uploads",
+                    secret_key=TEST_SECRET_KEY,
+                    person_key_secret=TEST_PERSON_KEY_SECRET,
                 )
             )
             group = Cluster(database_url, redis, gateway, gateway_url, tmp_path, [], local)

@@ -56,6 +56,8 @@ class Harness:
             storage_local_root=folder / "uploads",
             redis_url="",
             public_base_url="http://bench",
+            secret_key="bench-secret-key-" + "b" * 24,
+            person_key_secret="bench-person-key-" + "b" * 24,
         )
         self.services = Services.build(self.settings)
         self.app = create_app(self.settings, self.services)

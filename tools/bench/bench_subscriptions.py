@@ -142,6 +142,8 @@ class Server:
         env.update(
             {
                 "APP_ENV": "dev",
+                "SECRET_KEY": "bench-secret-key-" + "b" * 24,
+                "PERSON_KEY_SECRET": "bench-person-key-" + "b" * 24,
                 "DATABASE_URL": self.database_url,
                 "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
                 "PORT": str(self.port),
