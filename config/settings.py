@@ -123,6 +123,13 @@ class Settings(BaseSettings):
     staff_login_max_failures: int = Field(5, description="failures before an account locks")
     staff_login_lock_minutes: int = Field(15, description="how long a locked account stays locked")
     staff_login_per_ip: str = Field("20/minute", description="staff login attempts per address")
+    metrics_token: SecretStr = Field(
+        SecretStr(""), description="Bearer token of /metrics; unset: /metrics answers 404"
+    )
+    metrics_port: int = Field(0, ge=0, description="serve /metrics on this port too; 0: no")
+    prometheus_multiproc_dir: str = Field(
+        "", description="folder for metrics of several workers (needed when WORKERS>1)"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

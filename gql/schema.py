@@ -23,6 +23,7 @@ from gql.attachments.mutations import AttachmentMutation
 from gql.attachments.queries import AttachmentQuery
 from gql.auth.mutations import AuthMutation
 from gql.auth.queries import AuthQuery
+from gql.metrics_extension import OperationLabel
 from gql.reference.queries import ReferenceQuery
 from gql.registration.mutations import RegistrationMutation
 from gql.registration.queries import RegistrationQuery
@@ -65,6 +66,7 @@ def build_schema(
         lambda: AddValidationRules(list(limits)),
         lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        OperationLabel,
     ]
     if production:
         extensions += [
