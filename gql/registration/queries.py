@@ -10,10 +10,10 @@ from gql.permissions import APPLICANT, SIGNED_IN
 from gql.registration.types import Registration
 from integrations.unit_directory import LookupOutcome as DomainLookupOutcome
 from integrations.unit_directory import lookup_unit
-from models import wizard
 from models.errors import RuleViolation
 from models.limits import MAX_CREDIT_CODE_INPUT, MAX_ID_INPUT
-from models.registration_data import load_registration, load_sections
+from models.registration import OPEN_STATUSES
+from models.registration_data import load_latest_registration, load_registration
 from models.unit_codes import check_unit_code
 
 strawberry.enum(
@@ -43,10 +43,9 @@ class RegistrationQuery:
         if principal is None or principal.person_id is None:
             return None
         async with info.context.db() as db:
-            registration = await wizard.latest_registration(db, principal.person_id)
-            if registration is None:
-                return None
-            data = await load_sections(db, registration)
+            data = await load_latest_registration(db, principal.person_id, OPEN_STATUSES)
+        if data is None:
+            return None
         return Registration.of(data, info.context.reference)
 
     @strawberry.field(
