@@ -51,4 +51,4 @@ async def test_statements_per_request(postgres_url: str, tmp_path: Path) -> None
         assert payload["registration"]["version"] == registration["version"] + 1
 
         print(f"\nSQL statements: viewer {viewer}, myRegistration {read}, saveBasicInfo {save}")
-        assert (viewer, read, save) == (4, 3, 5)
+        assert (viewer, read, save) == (3, 3, 5)
