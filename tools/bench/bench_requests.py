@@ -163,7 +163,13 @@ def _serve_handwritten(dump: str, dsn: str, port: int) -> None:
 
     app = handwritten_app(Path(dump), dsn)
     uvicorn.run(
-        app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_level="warning"
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        timeout_keep_alive=60,
     )
 
 
@@ -172,6 +178,7 @@ async def _drive(
     base: str, path: str, bodies: list[Any], tokens: list[str], seconds: float, save: bool
 ) -> tuple[int, list[float]]:
     latencies: list[float] = []
+    errors: list[str] = []
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=len(bodies))
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
@@ -181,7 +188,11 @@ async def _drive(
             headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = await client.post(path, json=body, headers=headers)
+                try:
+                    response = await client.post(path, json=body, headers=headers)
+                except httpx.TransportError:  # a dropped connection: counted, not fatal
+                    errors.append(path)
+                    continue
                 latencies.append(time.perf_counter() - started)
                 assert response.status_code == 200, response.text[:300]
                 if save and path == "/graphql":
@@ -191,6 +202,8 @@ async def _drive(
                     body = _save_body(payload["registration"]["id"], version)
 
         await asyncio.gather(*(worker(i) for i in range(len(bodies))))
+    if errors:
+        print(f"  {len(errors)} dropped connections on {base}{path}", flush=True)
     return len(latencies), latencies
 
 
@@ -258,6 +271,8 @@ async def bench(url: str, seconds: float, rounds: int) -> None:
             "--http",
             "httptools",
             "--no-access-log",
+            "--timeout-keep-alive",
+            "60",
             "--log-level",
             "warning",
         ],
