@@ -176,6 +176,14 @@ class Settings(BaseSettings):
                     )
         return self
 
+    metrics_token: SecretStr = Field(
+        SecretStr(""), description="Bearer token of /metrics; unset: /metrics answers 404"
+    )
+    metrics_port: int = Field(0, ge=0, description="serve /metrics on this port too; 0: no")
+    prometheus_multiproc_dir: str = Field(
+        "", description="folder for metrics of several workers (needed when WORKERS>1)"
+    )
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.app_env != "production":

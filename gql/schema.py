@@ -18,6 +18,7 @@ from gql.coercion_errors import ChineseCoercionErrors
 from gql.document_cost import Limits
 from gql.errors import GraphQLErrorCode
 from gql.guard import DocumentGuard, GuardedSchema
+from gql.metrics_extension import OperationLabel
 from gql.reference.queries import ReferenceQuery
 from gql.registration.mutations import RegistrationMutation
 from gql.registration.queries import RegistrationQuery
@@ -71,6 +72,7 @@ def build_schema(
         lambda: ParserCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: DocumentGuard(limits, hide_suggestions=production),
+        OperationLabel,
     ]
     if production:
         extensions += [

@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -139,3 +140,22 @@ async def staff_accounts(session: AsyncSession, ids: set[int]) -> list[StaffAcco
     return list(
         (await session.exec(select(StaffAccount).where(col(StaffAccount.id).in_(ids)))).all()
     )
+
+
+async def identity_with_person(
+    session: AsyncSession, login_identity_id: int | None, person_id: int | None
+) -> tuple[LoginIdentity | None, Person | None]:
+    """A login identity and the person signed in through it, in one statement."""
+    if login_identity_id is None:
+        return None, (await session.get(Person, person_id)) if person_id is not None else None
+    joined = col(Person.id) == person_id if person_id is not None else sa.false()
+    row = (
+        await session.exec(
+            select(LoginIdentity, Person)
+            .outerjoin(Person, joined)
+            .where(col(LoginIdentity.id) == login_identity_id)
+        )
+    ).first()
+    if row is None:
+        return None, (await session.get(Person, person_id)) if person_id is not None else None
+    return row[0], row[1]

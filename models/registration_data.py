@@ -8,9 +8,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import col, select
+import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.accounts import Person
 from models.attachments import Attachment, AttachmentKind, required_attachment_kinds
 from models.contact import check_postal_code
 from models.errors import ErrorCode, FieldProblem, RuleViolation
@@ -25,6 +27,7 @@ from models.registration import (
     QualificationSection,
     Registration,
     ResidenceSection,
+    Status,
     WorkUnitSection,
 )
 from models.unit_codes import check_unit_code
@@ -68,6 +71,7 @@ class RegistrationData:
     part_time: EducationSection | None = None
     qualification: QualificationSection | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    person: Person | None = None  # the applicant, when loaded for a save that needs it
 
     @property
     def id(self) -> str:
@@ -288,35 +292,104 @@ class RegistrationData:
         }
 
 
-async def load_registration(session: AsyncSession, registration_id: str) -> RegistrationData | None:
+def _loaded_together(where: Any, *, with_person: bool) -> Any:
+    """One statement for a registration and everything hanging off it: the one-to-one sections
+    joined in, and the education rows and current attachments joined too (at most two times
+    a handful of rows, folded back together by ``_fold``)."""
+    entities: list[Any] = [
+        Registration,
+        NoticeSection,
+        BasicInfoSection,
+        WorkUnitSection,
+        ResidenceSection,
+        QualificationSection,
+        EducationSection,
+        Attachment,
+    ]
+    if with_person:
+        entities.append(Person)
+    rid = col(Registration.id)
+    statement = (
+        sa.select(*entities)
+        .outerjoin(NoticeSection, col(NoticeSection.registration_id) == rid)
+        .outerjoin(BasicInfoSection, col(BasicInfoSection.registration_id) == rid)
+        .outerjoin(WorkUnitSection, col(WorkUnitSection.registration_id) == rid)
+        .outerjoin(ResidenceSection, col(ResidenceSection.registration_id) == rid)
+        .outerjoin(QualificationSection, col(QualificationSection.registration_id) == rid)
+        .outerjoin(EducationSection, col(EducationSection.registration_id) == rid)
+        .outerjoin(
+            Attachment,
+            sa.and_(col(Attachment.registration_id) == rid, col(Attachment.replaced_at).is_(None)),
+        )
+    )
+    if with_person:
+        statement = statement.outerjoin(Person, col(Person.id) == col(Registration.person_id))
+    return statement.where(where)
+
+
+def _fold(rows: list[Any]) -> RegistrationData | None:
+    if not rows:
+        return None
+    first = rows[0]
+    educations: dict[Any, EducationSection] = {}
+    attachments: dict[str, Attachment] = {}
+    for row in rows:
+        if row[6] is not None:
+            educations[row[6].kind] = row[6]
+        if row[7] is not None:
+            attachments[row[7].id] = row[7]
+    data = RegistrationData(
+        registration=first[0],
+        notice=first[1],
+        basic=first[2],
+        work_unit=first[3],
+        residence=first[4],
+        qualification=first[5],
+        full_time=educations.get(EducationKind.FULL_TIME),
+        part_time=educations.get(EducationKind.PART_TIME),
+        attachments=sorted(attachments.values(), key=lambda a: (a.created_at, a.id)),
+    )
+    if len(first) > 8:
+        data.person = first[8]
+    return data
+
+
+async def load_registration(
+    session: AsyncSession, registration_id: str, *, with_person: bool = False
+) -> RegistrationData | None:
+    """A registration with its sections and current attachments, in one statement; with
+    ``with_person`` its applicant's identity too."""
     if not is_record_id(registration_id):
         return None
-    registration = await session.get(Registration, registration_id)
-    if registration is None:
-        return None
-    return await load_sections(session, registration)
+    statement = _loaded_together(col(Registration.id) == registration_id, with_person=with_person)
+    return _fold(list((await session.exec(statement)).all()))
+
+
+async def load_latest_registration(
+    session: AsyncSession, person_id: int, open_statuses: tuple[str, ...]
+) -> RegistrationData | None:
+    """The person's open registration, else their approved one, else their most recent one
+    (withdrawn or superseded), loaded in one statement."""
+    latest = (
+        sa.select(col(Registration.id))
+        .where(col(Registration.person_id) == person_id)
+        .order_by(
+            sa.case(
+                (col(Registration.status).in_(open_statuses), 0),
+                (col(Registration.status) == Status.APPROVED, 1),
+                else_=2,
+            ),
+            col(Registration.created_at).desc(),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    statement = _loaded_together(col(Registration.id) == latest, with_person=False)
+    return _fold(list((await session.exec(statement)).all()))
 
 
 async def load_sections(session: AsyncSession, registration: Registration) -> RegistrationData:
-    rid = registration.id
-    educations = (
-        await session.exec(select(EducationSection).where(EducationSection.registration_id == rid))
-    ).all()
-    attachments = (
-        await session.exec(
-            select(Attachment)
-            .where(Attachment.registration_id == rid, col(Attachment.replaced_at).is_(None))
-            .order_by(col(Attachment.created_at))
-        )
-    ).all()
-    return RegistrationData(
-        registration=registration,
-        notice=await session.get(NoticeSection, rid),
-        basic=await session.get(BasicInfoSection, rid),
-        work_unit=await session.get(WorkUnitSection, rid),
-        residence=await session.get(ResidenceSection, rid),
-        full_time=next((e for e in educations if e.kind == EducationKind.FULL_TIME), None),
-        part_time=next((e for e in educations if e.kind == EducationKind.PART_TIME), None),
-        qualification=await session.get(QualificationSection, rid),
-        attachments=list(attachments),
-    )
+    """The sections of a registration already at hand (after starting one)."""
+    data = await load_registration(session, registration.id)
+    assert data is not None
+    return data

@@ -88,7 +88,9 @@ def problem(path: str, code: ErrorCode) -> ProblemsFound:
 async def owned_registration(
     session: AsyncSession, registration_id: str, person_id: int
 ) -> RegistrationData:
-    data = await load_registration(session, registration_id)
+    # the applicant's person row comes in the same statement: _person then finds it in the
+    # session's identity map instead of asking the database again
+    data = await load_registration(session, registration_id, with_person=True)
     if data is None or data.registration.person_id != person_id:
         # someone else's registration looks exactly like a missing one
         raise problem("registrationId", ErrorCode.NOT_FOUND)

@@ -22,8 +22,10 @@ from gql.schema import build_schema
 from gql.trusted_documents import TrustedDocuments
 from gql.view import GraphQLView
 from server.body_limit import BodyLimitMiddleware
+from server.metrics_routes import MetricsMiddleware, metrics_routes, root_field_names
 from services.container import Services
 from services.csv_export import routes as export_routes
+from services.metrics import OperationNames
 from services.signed_links import template_routes
 from storage.local import LocalDiskStorage
 from storage.local_routes import local_storage_routes
@@ -97,6 +99,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *service_routes(services),
+        *metrics_routes(settings),
     ]
 
     @asynccontextmanager
@@ -110,7 +113,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         finally:
             await services.close()
 
-    middleware = [Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)]
+    middleware = [
+        Middleware(MetricsMiddleware, names=OperationNames(root_field_names(schema))),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+    ]
     if settings.cors_origins:
         origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
         middleware.append(

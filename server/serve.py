@@ -8,6 +8,7 @@ import uvicorn
 
 from config.logs import configure_logging
 from config.settings import Settings
+from server.metrics_routes import prepare_multiprocess, start_metrics_port
 from server.ws_protocol import LenientWebSocketProtocol
 
 
@@ -32,6 +33,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.effective_log_format, settings.log_level)
+    prepare_multiprocess(settings)
+    start_metrics_port(settings)
     uvicorn.run("server.app:create_app", **uvicorn_options(settings))
 
 

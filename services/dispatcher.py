@@ -61,6 +61,7 @@ from models.db import SessionFactory, transaction, utcnow
 from models.outbox import OutboxChannel, OutboxMessage, OutboxStatus
 from models.reference import load_reference_data
 from models.registration import BasicInfoSection
+from services import metrics
 
 _log = structlog.get_logger("outbox.dispatcher")
 
@@ -285,6 +286,9 @@ class OutboxDispatcher:
                     .order_by(col(OutboxMessage.id))
                 )
             ).all()
+        for row in rows:
+            if row.attempts == 1:  # first claim: how long the event waited for a dispatcher
+                metrics.OUTBOX_LAG.observe(max(0.0, (now - row.created_at).total_seconds()))
         return list(rows)
 
     async def _update(self, row: OutboxMessage, **values: Any) -> bool:
@@ -363,6 +367,7 @@ class OutboxDispatcher:
         if row.attempts >= self.config.max_attempts:
             await self._dead(row, error)
             return
+        metrics.DISPATCHER_RETRIES.inc()
         delay = max(
             min_delay, backoff_delay(row.attempts, self.config.backoff, self.config.backoff_max)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gql.auth.types import Viewer, ViewerKind
 from gql.reference.types import Department, Option
-from models.accounts import LoginIdentity, Person, StaffAccount
+from models.accounts import StaffAccount, identity_with_person
 from models.db import SessionFactory
 from models.id_numbers import mask_id_number, mask_phone
 from models.reference import ReferenceData
@@ -14,8 +14,9 @@ from services.principal import Principal
 async def load_viewer(db: SessionFactory, reference: ReferenceData, principal: Principal) -> Viewer:
     async with db() as session:
         if principal.is_applicant:
-            identity = await session.get(LoginIdentity, principal.login_identity_id)
-            person = await session.get(Person, principal.person_id) if principal.person_id else None
+            identity, person = await identity_with_person(
+                session, principal.login_identity_id, principal.person_id
+            )
             id_type_name = reference.name_of("id_document_type", person.id_type) if person else None
             return Viewer(
                 kind=ViewerKind.APPLICANT,

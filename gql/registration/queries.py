@@ -11,10 +11,11 @@ from gql.registration.types import Registration
 from integrations.unit_directory import LookupOutcome as DomainLookupOutcome
 from integrations.unit_directory import lookup_unit
 from models import wizard
+from models.db import read_with_retry
 from models.errors import RuleViolation
 from models.limits import MAX_CREDIT_CODE_INPUT, MAX_ID_INPUT
-from models.registration import Status
-from models.registration_data import load_registration, load_sections
+from models.registration import OPEN_STATUSES, Status
+from models.registration_data import load_latest_registration, load_registration, load_sections
 from models.unit_codes import check_unit_code
 
 strawberry.enum(
@@ -48,11 +49,12 @@ class RegistrationQuery:
         principal = info.context.principal
         if principal is None or principal.person_id is None:
             return None
-        async with info.context.db() as db:
-            registration = await wizard.latest_registration(db, principal.person_id)
-            if registration is None:
-                return None
-            data = await load_sections(db, registration)
+        person_id = principal.person_id
+        data = await read_with_retry(
+            info.context.db, lambda db: load_latest_registration(db, person_id, OPEN_STATUSES)
+        )
+        if data is None:
+            return None
         return Registration.of(data, info.context.reference)
 
     @strawberry.field(
@@ -79,8 +81,7 @@ class RegistrationQuery:
         assert principal is not None
         if len(id) > MAX_ID_INPUT:
             return None
-        async with info.context.db() as db:
-            data = await load_registration(db, str(id))
+        data = await read_with_retry(info.context.db, lambda db: load_registration(db, str(id)))
         if data is None:
             return None
         if principal.is_applicant:

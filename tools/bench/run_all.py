@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "wizard": ["tools.bench.bench_wizard", "--applicants", "200", "--postgres"],
     "stats": ["tools.bench.bench_stats"],
     "subscriptions": ["tools.bench.bench_subscriptions"],
+    "requests": ["tools.bench.bench_requests"],
 }
 
 
