@@ -20,6 +20,7 @@ from config.settings import Settings
 from gql.schema import build_schema
 from gql.view import GraphQLView
 from server.body_limit import BodyLimitMiddleware
+from server.console import console_routes
 from services.container import Services
 from services.csv_export import routes as export_routes
 from services.signed_links import template_routes
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *service_routes(services),
+        *console_routes(settings),
     ]
 
     @asynccontextmanager

@@ -1,0 +1,200 @@
+"""End to end in Chromium: a reviewer of 330102 returns a registration, sees the applicant's
+fix arrive, approves it; the dashboard draws registrationStats; 330106 sees none of it."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from models.id_numbers import resident_id_check_char
+from tests.api import Api
+from tests.console import CHROMIUM_ARGS, WAIT_MS, Console, chromium_path, console_server
+from tests.uploads import upload_all
+from tests.wizard import (
+    BASIC,
+    MY_REGISTRATION,
+    SAVE_BASIC,
+    SUBMIT,
+    fill_wizard,
+    ok,
+    sign_in,
+    submitted_registration,
+)
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+STATS = """query($filter: RegistrationStatsFilter) { registrationStats(filter: $filter) {
+  totalDisplay byStatus { status display } backlogByAge { label display }
+  returnsByReason { reason { name } display } } }"""
+REVIEWER = """mutation($code: String!) { devLogin(input: {name: "统计核对", reviewerDepartmentCode: $code}) {
+  accessToken errors { code } } }"""
+
+expect.set_options(timeout=WAIT_MS)
+
+
+def applicant(n: int, name: str) -> dict[str, str]:
+    body = f"33010619900307{n:03d}"
+    return {"name": name, "idType": "01", "idNumber": body + resident_id_check_char(body),
+            "phone": f"1381234{n:04d}"}
+
+
+def small_png(source: Path, target: Path) -> None:
+    """A copy for docs/: half size, 128 colours (under 200 KB)."""
+    image = Image.open(source).convert("RGB")
+    image = image.resize((image.width * 3 // 4, image.height * 3 // 4), Image.LANCZOS)
+    buffer = io.BytesIO()
+    image.quantize(colors=128).save(buffer, "PNG", optimize=True)
+    target.parent.mkdir(exist_ok=True)
+    target.write_bytes(buffer.getvalue())
+    assert len(buffer.getvalue()) < 200_000
+
+
+@pytest.fixture(scope="module")
+async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Console]:
+    async with console_server(tmp_path_factory.mktemp("console")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    path = chromium_path()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture(scope="module")
+async def seeded(console: Console) -> dict[str, Any]:
+    """One registration with real uploads (for the previews) and five more, all in 330102."""
+    api = await sign_in(console.api, applicant(1, "李会计"))
+    registration = await fill_wizard(api)
+    await upload_all(api, registration)
+    registration = (await api.data(MY_REGISTRATION))["myRegistration"]
+    registration = await ok(api, SUBMIT, registration, agreed=True)
+    for n in range(2, 7):
+        await submitted_registration(await sign_in(console.api, applicant(n, f"王{n}")))
+    return {"api": api, "registration": registration}
+
+
+async def open_console(browser: Browser, console: Console, department: str) -> Page:
+    context = await browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page = await context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    await page.goto(console.base_url + "/console")
+    form = page.locator('[data-form="ConsoleDevLogin"]')
+    await form.locator('input[name="name"]').fill("审核员")
+    await form.locator('input[name="reviewerDepartmentCode"]').fill(department)
+    await form.locator("button").click()
+    await expect(page.locator('[data-table="queue"]')).to_be_visible()
+    return page
+
+
+async def test_review_return_fix_and_approve(
+    console: Console, browser: Browser, seeded: dict[str, Any], tmp_path: Path
+) -> None:
+    registration_id = seeded["registration"]["id"]
+    page = await open_console(browser, console, "330102")
+    assert registration_id not in page.url
+    row = page.locator(f'tr[data-id="{registration_id}"]')
+    await expect(row).to_contain_text("李会计")
+    await expect(row).to_contain_text("330106********")  # masked identity
+    await expect(page.locator("[data-total]")).to_have_attribute("data-total", "6")
+    await page.screenshot(path=tmp_path / "queue.png", full_page=True)
+
+    await row.click()
+    await expect(page.locator('[data-section="basicInfo"]')).to_be_visible()
+    assert page.url.endswith(f"#/case/{registration_id}")
+    await expect(page.locator('[data-field="basicInfo.ethnicGroup"]')).to_contain_text("汉族")
+    photo = page.locator('img[data-kind="ID_PHOTO"]')
+    await expect(photo).to_be_visible()
+    assert await photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    await photo.click()
+    await expect(page.locator("#zoom")).to_be_visible()
+    await page.locator("#zoom").click()
+    await page.screenshot(path=tmp_path / "case.png", full_page=True)
+    small_png(tmp_path / "case.png", DOCS / "console-case.png")
+
+    # returning with nothing chosen is a FieldError next to the items
+    await page.locator('[data-action="return"]').click()
+    await expect(page.locator('[data-error-for="items"]')).not_to_be_empty()
+    await page.locator('[data-return="basicInfo.ethnicGroup"]').check()
+    reason = page.locator('[data-reason="basicInfo.ethnicGroup"]')
+    await reason.select_option(index=1)
+    await page.locator('[data-action="return"]').click()
+    await expect(page.locator(".status-RETURNED").first).to_be_visible()
+
+    # the applicant fixes the field and submits again; the badge counts the arrival
+    api: Api = seeded["api"]
+    mine = (await api.data(MY_REGISTRATION))["myRegistration"]
+    assert mine["reopenedFields"] == ["basicInfo.ethnicGroup"]
+    mine = await ok(api, SAVE_BASIC, mine, **{**BASIC, "ethnicGroup": "02"})
+    await ok(api, SUBMIT, mine, agreed=True)
+    await expect(page.locator("#badge")).to_have_attribute("data-count", "1")
+    await page.screenshot(path=tmp_path / "arrived.png")
+
+    await page.locator('[data-nav="queue"]').click()
+    await expect(page.locator(f'tr[data-id="{registration_id}"]')).to_contain_text("第 2 次")
+    await page.locator(f'tr[data-id="{registration_id}"]').click()
+    changes = page.locator('[data-section="changes"]')
+    await expect(changes).to_contain_text("民族")
+    await expect(changes).to_contain_text("蒙古族")
+    for box in await page.locator("[data-finding]").all():
+        await box.check()
+    await page.locator('[data-action="approve"]').click()
+    await expect(page.locator(".status-APPROVED").first).to_be_visible()
+    await expect(page.locator('[data-section="history"]')).to_contain_text("审核通过")
+    await page.screenshot(path=tmp_path / "approved.png", full_page=True)
+    await page.context.close()
+
+
+async def chart_labels(page: Page, key: str) -> list[str]:
+    return await page.evaluate(
+        """key => echarts.getInstanceByDom(document.querySelector(`[data-chart="${key}"]`))
+             .getOption().series[0].data.map(d => d.label.formatter)""",
+        key,
+    )
+
+
+async def test_dashboard_draws_the_statistics(
+    console: Console, browser: Browser, seeded: dict[str, Any], tmp_path: Path
+) -> None:
+    token = (await console.api.data(REVIEWER, {"code": "330102"}))["devLogin"]["accessToken"]
+    stats = (await console.api.data(STATS, {}, token=token))["registrationStats"]
+    page = await open_console(browser, console, "330102")
+    await page.locator('[data-nav="dashboard"]').click()
+    await expect(page.locator('[data-chart="byStatus"] canvas')).to_be_visible()
+    await expect(page.locator('[data-figure="total"]')).to_have_text(stats["totalDisplay"])
+    assert await chart_labels(page, "byStatus") == [c["display"] for c in stats["byStatus"]]
+    assert await chart_labels(page, "backlog") == [c["display"] for c in stats["backlogByAge"]]
+    assert await chart_labels(page, "returns") == [c["display"] for c in stats["returnsByReason"]]
+    shown = {c["status"]: c["display"] for c in stats["byStatus"]}
+    assert shown["SUBMITTED"] == "5" and shown["APPROVED"] == "<5"  # the seeded six
+    await expect(page.locator('[data-cells="byStatus"]')).to_contain_text("已通过 <5")
+    for key in ("daily", "backlog", "returns"):
+        await expect(page.locator(f'[data-chart="{key}"] canvas')).to_be_visible()
+    await page.screenshot(path=tmp_path / "dashboard.png", full_page=True)
+    small_png(tmp_path / "dashboard.png", DOCS / "console-dashboard.png")
+    await page.context.close()
+
+
+async def test_another_department_sees_none_of_it(
+    console: Console, browser: Browser, seeded: dict[str, Any], tmp_path: Path
+) -> None:
+    page = await open_console(browser, console, "330106")
+    await expect(page.locator("[data-total]")).to_have_attribute("data-total", "0")
+    await page.locator('select[name="status"]').select_option("")
+    await page.locator('[data-form="queue-filter"] button').click()
+    await expect(page.locator("[data-total]")).to_have_attribute("data-total", "0")
+    await page.screenshot(path=tmp_path / "other-queue.png")
+    await page.goto(f"{console.base_url}/console/#/case/{seeded['registration']['id']}")
+    await expect(page.locator("main")).to_contain_text(re.compile("找不到这条登记|登录"))
+    await page.context.close()
