@@ -265,7 +265,7 @@ class CaseView {
   }
 }
 
-const KIND = { SUBMITTED: "提交", RESUBMITTED: "重新提交", RETURNED: "退回修改", APPROVED: "审核通过", WITHDRAWN: "撤回", READ: "查阅", FORWARDED: "转办", CREATED: "创建" };
+const KIND = { STARTED: "开始填写", SUBMITTED: "提交", RESUBMITTED: "重新提交", RETURNED: "退回修改", APPROVED: "审核通过", WITHDRAWN: "撤回", READ: "查阅", FORWARDED: "转办", CREATED: "创建" };
 const ACTOR = { APPLICANT: "申请人", STAFF: "工作人员", SYSTEM: "系统" };
 
 function zoom(src) {

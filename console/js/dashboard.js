@@ -67,7 +67,10 @@ export async function renderDashboard(main) {
   });
   chart(q("backlog"), bars(s.backlogByAge.map((c) => c.label), s.backlogByAge, "待审", "#f0a020"));
   if (province) chart(q("byDepartment"), bars(s.byDepartment.map((c) => c.department.name), s.byDepartment, "登记数", "#1d5fd6"));
-  chart(q("returns"), bars(s.returnsByReason.map((c) => c.reason.name), s.returnsByReason, "退回次数", "#8a5cd6"));
+  const returns = bars(s.returnsByReason.map((c) => c.reason.name), s.returnsByReason, "退回次数", "#8a5cd6");
+  returns.series[0].data.forEach((d) => { d.label.position = "right"; });
+  chart(q("returns"), { ...returns, grid: { left: 200, right: 40, top: 16, bottom: 24 },
+    xAxis: returns.yAxis, yAxis: { ...returns.xAxis, inverse: true, axisLabel: { width: 190, overflow: "truncate" } } });
 }
 
 window.addEventListener("resize", () => charts.forEach((c) => c.resize()));

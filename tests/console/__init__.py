@@ -3,6 +3,7 @@ Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import threading
@@ -66,8 +67,15 @@ async def console_server(tmp_path: Path) -> AsyncIterator[Console]:
     services = Services.build(settings)
     app = _StartServices(create_app(settings, services), services)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="on", ws="websockets", log_config=None,
-        log_level="warning", access_log=False, timeout_graceful_shutdown=2,
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        ws="websockets",
+        log_config=None,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"console:{port}", daemon=True)
@@ -78,7 +86,7 @@ async def console_server(tmp_path: Path) -> AsyncIterator[Console]:
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the console's server did not start")
-            time.sleep(0.05)
+            await asyncio.sleep(0.05)
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
             yield Console(base_url, settings, Api(http=http, services=local))
     finally:
