@@ -234,3 +234,46 @@ async def test_another_department_sees_none_of_it(
     await page.goto(f"{console.base_url}/console/#/case/{seeded['registration']['id']}")
     await expect(page.locator("main")).to_contain_text(re.compile("找不到这条登记|登录"))
     await page.context.close()
+
+
+async def test_one_sign_in_for_all_tabs_and_a_clear_end(
+    console: Console, browser: Browser, seeded: dict[str, Any]
+) -> None:
+    first = await open_console(browser, console, "330102")
+    assert await first.evaluate("Object.keys(localStorage).length") == 0
+    stored = await first.evaluate("Object.keys(sessionStorage)")
+    assert stored == ["console.refreshToken"]
+    assert "accessToken" not in await first.evaluate("JSON.stringify(sessionStorage)")
+
+    # a second tab of the same browser is signed in by the first one (BroadcastChannel)
+    second = await first.context.new_page()
+    record_traffic(second)
+    await second.goto(console.base_url + "/console/#/dashboard")
+    await expect(second.locator('[data-figure="total"]')).to_have_text("6")
+
+    # the server ends the session: the next request says so in plain words
+    from sqlalchemy import update
+
+    from models.accounts import AuthSession
+    from models.clock import utcnow
+    from models.db import transaction
+
+    async with transaction(console.api.services.db) as db:
+        await db.exec(update(AuthSession).values(revoked_at=utcnow()))  # type: ignore[call-overload]
+    await second.locator('[data-nav="queue"]').click()
+    await expect(second.locator("#notice")).to_contain_text("重新登录")
+    await expect(second.locator('[data-form="ConsoleDevLogin"]')).to_be_visible()
+
+    # signing out in one tab signs out the others
+    third = await open_console(browser, console, "330102")
+    fourth = await third.context.new_page()
+    await fourth.goto(console.base_url + "/console/#/dashboard")
+    await expect(fourth.locator('[data-figure="total"]')).to_have_text("6")
+    await third.locator('[data-action="logout"]').click()
+    await expect(third.locator("#notice")).to_contain_text("您已退出登录")
+    await expect(fourth.locator("#notice")).to_contain_text("另一个标签页退出登录")
+    await expect(fourth.locator('[data-form="ConsoleStaffLogin"]')).to_be_visible()
+    assert await third.evaluate("Object.keys(sessionStorage)") == []
+    await first.context.close()
+    await third.context.close()
+    assert_only_trusted_documents_and_clean_urls()
