@@ -15,13 +15,16 @@ function filterForm(reference, onSearch) {
       STATUSES.map((s) => h("option", { value: s, selected: f.status?.[0] === s }, statusName(s))))),
     h("label", {}, "提交日期从", h("input", { type: "date", name: "submittedFrom", value: f.submittedFrom ?? "" })),
     h("label", {}, "至", h("input", { type: "date", name: "submittedTo", value: f.submittedTo ?? "" })),
-    province && h("label", {}, "地市", h("select", { name: "cityCode" },
+    province && h("label", {}, "地市", h("select", { name: "cityCode", onchange: (e) => districtsOf(form, e.target.value) },
       h("option", { value: "" }, "全部"),
       departments.map((d) => h("option", { value: d.code, selected: f.cityCode === d.code }, d.name)))),
-    h("label", {}, "县（市、区）代码", h("input", { name: "districtCode", size: 8, value: f.districtCode ?? "", placeholder: "如 330102" })),
+    province
+      ? h("label", {}, "会计管理部门（县、市、区）", h("select", { name: "districtCode" }, h("option", { value: "" }, "全部")))
+      : h("label", {}, "县（市、区）代码", h("input", { name: "districtCode", size: 8, value: f.districtCode ?? "", placeholder: "如 330102" })),
     h("label", {}, "姓名", h("input", { name: "name", size: 8, value: f.name ?? "" })),
     h("button", { type: "submit", class: "primary" }, "查询"),
     h("span", { class: "error-text", "data-error": "filter" }));
+  if (province && f.cityCode) districtsOf(form, f.cityCode, f.districtCode);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -38,6 +41,13 @@ function filterForm(reference, onSearch) {
     onSearch();
   });
   return form;
+}
+
+async function districtsOf(form, cityCode, selected) {
+  const select = form.querySelector('select[name="districtCode"]');
+  const options = cityCode ? (await request("ConsoleDistricts", { parentCode: cityCode })).divisions : [];
+  mount(select, h("option", { value: "" }, "全部"),
+    options.map((d) => h("option", { value: d.code, selected: d.code === selected }, `${d.name}（${d.department.name}）`)));
 }
 
 export async function renderQueue(main, reference) {

@@ -277,3 +277,24 @@ async def test_one_sign_in_for_all_tabs_and_a_clear_end(
     await first.context.close()
     await third.context.close()
     assert_only_trusted_documents_and_clean_urls()
+
+
+async def test_the_province_filters_by_department(
+    console: Console, browser: Browser, seeded: dict[str, Any], tmp_path: Path
+) -> None:
+    page = await open_console(browser, console, "330000")
+    total = page.locator("[data-total]")
+    await expect(total).not_to_have_attribute("data-total", "0")
+    everything = await total.get_attribute("data-total")
+    await page.locator('select[name="cityCode"]').select_option("330100")
+    district = page.locator('select[name="districtCode"]')
+    await expect(district.locator('option[value="330102"]')).to_have_count(1)
+    await district.select_option("330106")
+    await page.locator('[data-form="queue-filter"] button').click()
+    await expect(total).to_have_attribute("data-total", "0")
+    await page.locator('select[name="districtCode"]').select_option("330102")
+    await page.locator('[data-form="queue-filter"] button').click()
+    await expect(total).to_have_attribute("data-total", everything or "")
+    await page.screenshot(path=tmp_path / "province-queue.png")
+    await page.context.close()
+    assert_only_trusted_documents_and_clean_urls()
