@@ -5,9 +5,16 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
 
-.PHONY: run test lint schema docs bench install migrate seed clean console-vendor
+.PHONY: help run test test-fast lint schema docs bench install migrate seed clean console-vendor
 
-install: .venv/.synced
+# the suite runs on both cores (pytest-xdist); `make test PYTEST_WORKERS=0` runs it in one process
+PYTEST_WORKERS ?= 2
+SEED_COUNT ?= 200
+
+help:  ## list the targets
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' | expand -t 12
+
+install: .venv/.synced  ## the virtual environment from uv.lock (every target does this first)
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -21,13 +28,19 @@ run: install  ## start the service on the embedded default (SQLite, local storag
 	$(PY) -m server.migrate
 	$(PY) -m server.serve
 
-migrate: install
+migrate: install  ## migrate the database at DATABASE_URL (default: the embedded SQLite)
 	$(PY) -m server.migrate
 
-test: install  ## the whole suite
-	$(PY) -m pytest $(PYTEST_ARGS)
+seed: install  ## add SEED_COUNT (200) synthetic registrations to the database at DATABASE_URL
+	$(PY) -m tools.seed --count $(SEED_COUNT)
 
-lint: install
+test: install  ## the whole suite, on both cores; warnings are errors
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+test-fast: install  ## the inner loop: the suite without PostgreSQL and slow tests, on both cores
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not slow and not postgres" $(PYTEST_ARGS)
+
+lint: install  ## ruff (check and format) and mypy over the whole tree
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
@@ -40,10 +53,6 @@ docs: install  ## rewrite the README's error-code and settings tables
 
 bench: install  ## speed benchmarks; numbers go in the closing notes
 	$(PY) -m tools.bench.run_all
-
-SEED_ARGS ?= --count 1000
-seed: install  ## add synthetic registrations to DATABASE_URL (SEED_ARGS="--count N --days D")
-	$(PY) -m tools.seed $(SEED_ARGS)
 
 ECHARTS_VERSION ?= 6.1.0
 console-vendor:  ## fetch ECharts from the npm registry into console/vendor/ (make run needs no npm)
@@ -58,5 +67,5 @@ console-vendor:  ## fetch ECharts from the npm registry into console/vendor/ (ma
 	  > console/vendor/VENDOR.md
 	rm -rf .tools/echarts
 
-clean:
+clean:  ## remove the environment, local data and caches
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

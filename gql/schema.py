@@ -23,6 +23,7 @@ from gql.attachments.mutations import AttachmentMutation
 from gql.attachments.queries import AttachmentQuery
 from gql.auth.mutations import AuthMutation
 from gql.auth.queries import AuthQuery
+from gql.errors import GraphQLErrorCode
 from gql.reference.queries import ReferenceQuery
 from gql.registration.mutations import RegistrationMutation
 from gql.registration.queries import RegistrationQuery
@@ -39,7 +40,7 @@ Mutation = merge_types(
     "Mutation", (AuthMutation, RegistrationMutation, AttachmentMutation, ReviewMutation)
 )
 
-EXPOSED_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "BAD_REQUEST", "NOT_FOUND"}
+EXPOSED_CODES = frozenset(GraphQLErrorCode) - {GraphQLErrorCode.PAYLOAD_TOO_LARGE}
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

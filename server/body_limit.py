@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gql.errors import GraphQLErrorCode, extensions_for
+
 
 class BodyTooLarge(Exception):
     pass
@@ -23,7 +25,14 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         too_large = JSONResponse(
-            {"errors": [{"message": "请求体过大。", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+            {
+                "errors": [
+                    {
+                        "message": "请求体过大。",
+                        "extensions": extensions_for(GraphQLErrorCode.PAYLOAD_TOO_LARGE),
+                    }
+                ]
+            },
             status_code=413,
         )
         for name, value in scope["headers"]:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
-import server.migrate as migrate
 from config.settings import Settings
 from server.app import create_app
 from services.container import Services
+from tests.databases import ensure_migrated, fresh_postgres_database
+
+__all__ = ["Api", "GraphQLFailure", "fresh_postgres_database", "running_api", "settings_for"]
 
 
 class GraphQLFailure(AssertionError):
@@ -70,7 +70,7 @@ def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Setting
 
 @asynccontextmanager
 async def running_api(settings: Settings) -> AsyncIterator[Api]:
-    await migrate.upgrade(settings.database_url)
+    await ensure_migrated(settings.database_url)  # a no-op on the fixtures' databases
     services = Services.build(settings)
     app = create_app(settings, services)
     await services.start()
@@ -80,23 +80,3 @@ async def running_api(settings: Settings) -> AsyncIterator[Api]:
             yield Api(http=http, services=services)
     finally:
         await services.close()
-
-
-@asynccontextmanager
-async def fresh_postgres_database(base_url: str) -> AsyncIterator[str]:
-    """A new, empty database on the test server for one test; dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    dsn = base_url.replace("postgresql+asyncpg://", "postgresql://")
-    admin = await asyncpg.connect(dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield base_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin = await asyncpg.connect(dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()

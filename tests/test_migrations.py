@@ -28,18 +28,18 @@ async def _schema_diff(url: str) -> tuple[list[Any], set[str]]:
         await engine.dispose()
 
 
-async def test_migrations_build_exactly_the_models_tables(database_url: str) -> None:
-    await migrate.upgrade(database_url)
-    differences, tables = await _schema_diff(database_url)
+async def test_migrations_build_exactly_the_models_tables(empty_database_url: str) -> None:
+    await migrate.upgrade(empty_database_url)
+    differences, tables = await _schema_diff(empty_database_url)
     assert tables == set(metadata.tables)
     assert differences == []
 
 
-async def test_migrations_downgrade_to_empty_and_up_again(database_url: str) -> None:
-    await migrate.upgrade(database_url)
-    await migrate.run_alembic(database_url, "downgrade", "base")
-    _, tables = await _schema_diff(database_url)
+async def test_migrations_downgrade_to_empty_and_up_again(empty_database_url: str) -> None:
+    await migrate.upgrade(empty_database_url)
+    await migrate.run_alembic(empty_database_url, "downgrade", "base")
+    _, tables = await _schema_diff(empty_database_url)
     assert tables == set()
-    await migrate.upgrade(database_url)
-    differences, tables = await _schema_diff(database_url)
+    await migrate.upgrade(empty_database_url)
+    differences, tables = await _schema_diff(empty_database_url)
     assert tables == set(metadata.tables) and differences == []

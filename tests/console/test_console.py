@@ -36,6 +36,8 @@ STATS = """query($filter: RegistrationStatsFilter) { registrationStats(filter: $
 REVIEWER = """mutation($code: String!) { devLogin(input: {name: "统计核对", reviewerDepartmentCode: $code}) {
   accessToken errors { code } } }"""
 
+# one server and one browser for the module, on one xdist worker; the tests build on each other
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("console-browser")]
 expect.set_options(timeout=WAIT_MS)
 OPERATIONS = Path(__file__).resolve().parents[2] / "operations"
 SENT: list[str] = []  # every GraphQL document the pages sent, over HTTP and WebSocket

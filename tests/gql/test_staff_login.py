@@ -145,12 +145,7 @@ def test_cli_creates_a_staff_account(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import asyncio
-
-    import server.migrate as migrate
-
-    asyncio.run(migrate.upgrade(sqlite_url))
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)  # a migrated copy
     monkeypatch.setenv("STAFF_PASSWORD", "board2026!")
     assert cli.main(["create-staff", "board01", "--role", "DASHBOARD"]) == 0
     assert "created staff account board01" in capsys.readouterr().out

@@ -29,7 +29,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from config.settings import Settings
 from server.app import create_app
 from services.container import Services
-from tests.api import Api, fresh_postgres_database
+from tests.api import Api
+from tests.databases import ensure_migrated, migrated_postgres_database
 from tests.fakes.dysmsapi import FakeDysmsapi, serve_fake_dysmsapi
 from tests.fakes.server import run_asgi_server
 from tests.services import require_postgres
@@ -192,9 +193,7 @@ class LiveServer:
 @asynccontextmanager
 async def live_server(settings: Settings, **tweaks: Any) -> AsyncIterator[LiveServer]:
     """The app (migrated) on uvicorn in a thread; ``tweaks`` are set on the GraphQL view."""
-    import server.migrate as migrate
-
-    await migrate.upgrade(settings.database_url)
+    await ensure_migrated(settings.database_url)
     services = Services.build(settings)
     app = create_app(settings, services)
     for route in app.routes:
@@ -427,13 +426,10 @@ class Cluster:
 @asynccontextmanager
 async def cluster(tmp_path: Path, workers: int = 2, **settings: str) -> AsyncIterator[Cluster]:
     """``workers`` uvicorn processes (``settings`` go to their environment)."""
-    import server.migrate as migrate
-
     base = require_postgres()
     gateway = fake_gateway()
     with redis_server() as redis, serve_fake_dysmsapi(gateway) as gateway_url:
-        async with fresh_postgres_database(base) as database_url:
-            await migrate.upgrade(database_url)
+        async with migrated_postgres_database(base) as database_url:
             local = Services.build(
                 Settings(
                     database_url=database_url,

@@ -16,7 +16,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import server.migrate as migrate
 from integrations.unit_directory import remember_unit
 from models import review, wizard
 from models.accounts import Person, SessionKind, StaffAccount, StaffRole
@@ -46,6 +45,7 @@ from models.sections import (
 from models.stats.tables import StatsCounter, StatsDaily
 from models.unit_codes import org_code_check_char, uscc_check_char
 from services.principal import Principal
+from tests.databases import ensure_migrated
 
 STATS_FIELDS = """
   errors { field code message }
@@ -78,7 +78,7 @@ ECONOMIC_TYPES = ["01", "02", "05", "06", "99"]
 
 @asynccontextmanager
 async def database(url: str) -> AsyncIterator[SessionFactory]:
-    await migrate.upgrade(url)
+    await ensure_migrated(url)  # the fixtures' databases are migrated copies already
     engine = create_engine(url, pool_size=20)
     try:
         yield session_factory(engine)
