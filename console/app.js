@@ -37,12 +37,15 @@ async function route() {
     renderLogin(main, config.devLogin);
     return;
   }
-  const [, page, id] = location.hash.split("/");
+  let [, page, id] = location.hash.split("/");
+  const dashboardOnly = session.viewer?.role === "DASHBOARD";
+  document.querySelector('[data-nav="queue"]').hidden = dashboardOnly;
+  if (dashboardOnly) page = "dashboard";
   for (const link of document.querySelectorAll("[data-nav]")) link.classList.toggle("active", link.dataset.nav === (page || "queue"));
   try {
     reference ??= await request("ConsoleReferenceData");
     if (page === "case" && id) await renderCase(main, id, reference);
-    else if (page === "dashboard") await renderDashboard(main);
+    else if (page === "dashboard") await renderDashboard(main, reference);
     else {
       arrivals = 0;
       showBadge();

@@ -28,10 +28,22 @@ function box(key, title, cells) {
     h("div", { class: "cells", "data-cells": key }, cells));
 }
 
-export async function renderDashboard(main) {
+let cityCode = "";
+
+function cityFilter(main, reference) {
+  return h("label", {}, "地市", h("select", { name: "statsCity", onchange: (e) => {
+    cityCode = e.target.value;
+    renderDashboard(main, reference);
+  } }, h("option", { value: "" }, "全省"),
+  reference.divisions.map((d) => h("option", { value: d.code, selected: d.code === cityCode }, d.name))));
+}
+
+export async function renderDashboard(main, reference) {
   for (const instance of charts.splice(0)) instance.dispose();
   mount(main, h("p", { class: "muted" }, "加载中…"));
-  const { registrationStats: s } = await request("ConsoleStats", {});
+  const province = session.viewer?.role !== "REVIEWER";
+  const filter = province && cityCode ? { cityCode } : {};
+  const { registrationStats: s } = await request("ConsoleStats", { filter });
   if (s.errors.length) {
     mount(main, h("section", { class: "card" }, s.errors.map((e) => h("p", { class: "error-text" }, e.message))));
     return;
@@ -39,9 +51,9 @@ export async function renderDashboard(main) {
   const scope = s.scope?.department?.name ?? s.scope?.city?.name ?? "全省";
   const rate = s.firstPassApprovalRate === null ? "—" : `${Math.round(s.firstPassApprovalRate * 100)}%`;
   const hours = (x) => (x === null || x === undefined ? "—" : `${x.toFixed(1)} 小时`);
-  const province = session.viewer?.role !== "REVIEWER";
   mount(main,
     h("section", { class: "card" }, h("h2", {}, `统计看板 · ${scope}（${s.from} 至 ${s.to}）`),
+      province ? cityFilter(main, reference) : null,
       h("div", { class: "figures" },
         h("div", { class: "figure" }, "登记总数", h("b", { "data-figure": "total" }, s.totalDisplay)),
         h("div", { class: "figure" }, "审核用时中位数", h("b", { "data-figure": "median" }, hours(s.turnaroundHours.median))),
