@@ -3,6 +3,7 @@ fix arrive, approves it; the dashboard draws registrationStats; 330106 sees none
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -246,6 +247,21 @@ async def test_one_sign_in_for_all_tabs_and_a_clear_end(
     stored = await first.evaluate("Object.keys(sessionStorage)")
     assert stored == ["console.refreshToken"]
     assert "accessToken" not in await first.evaluate("JSON.stringify(sessionStorage)")
+
+    # the refresh timer renews the session before the access token expires (15 minutes)
+    await first.clock.install()
+    await first.reload()
+    await expect(first.locator('[data-table="queue"]')).to_be_visible()
+    before = await first.evaluate("sessionStorage.getItem('console.refreshToken')")
+    await first.clock.run_for("14:30")
+    for _ in range(120):
+        if await first.evaluate("sessionStorage.getItem('console.refreshToken')") != before:
+            break
+        await asyncio.sleep(0.5)
+    else:
+        raise AssertionError("the session was not refreshed before the access token expired")
+    await first.locator('[data-nav="dashboard"]').click()
+    await expect(first.locator('[data-figure="total"]')).to_have_text("6")
 
     # a second tab of the same browser is signed in by the first one (BroadcastChannel)
     second = await first.context.new_page()
