@@ -5,10 +5,12 @@ const OPERATIONS = new URL("operations/", document.baseURI);
 const REFRESH_KEY = "console.refreshToken";
 const channel = "BroadcastChannel" in window ? new BroadcastChannel("console-session") : null;
 const texts = new Map();
+let skew = 0; // local clock minus the server's (from the Date header): expiry survives a wrong clock
 
 export const session = {
   accessToken: null,
   expiresAt: 0,
+  serverExpiresAt: null,
   viewer: null,
   listeners: new Set(),
 };
@@ -31,7 +33,8 @@ function notify(event) {
 function adopt(payload, broadcast) {
   const first = session.accessToken === null;
   session.accessToken = payload.accessToken;
-  session.expiresAt = Date.parse(payload.expiresAt) || Date.now() + 10 * 60 * 1000;
+  session.serverExpiresAt = payload.expiresAt;
+  session.expiresAt = Date.parse(payload.expiresAt) + skew || Date.now() + 10 * 60 * 1000;
   session.viewer = payload.viewer ?? session.viewer;
   sessionStorage.setItem(REFRESH_KEY, payload.refreshToken);
   scheduleRefresh();
@@ -68,6 +71,8 @@ async function post(name, variables, token) {
     body: JSON.stringify({ query, variables, operationName: name }),
     credentials: "omit",
   });
+  const served = Date.parse(response.headers.get("date") ?? "");
+  if (served) skew = Date.now() - served;
   if (!response.ok && response.status !== 400) throw new Error(`服务器返回 ${response.status}`);
   return response.json();
 }
@@ -149,7 +154,7 @@ if (channel) {
         payload: {
           accessToken: session.accessToken,
           refreshToken: sessionStorage.getItem(REFRESH_KEY),
-          expiresAt: new Date(session.expiresAt).toISOString(),
+          expiresAt: session.serverExpiresAt,
           viewer: session.viewer,
         },
       });
