@@ -112,9 +112,11 @@ async def seeded(console: Console) -> dict[str, Any]:
     await upload_all(api, registration)
     registration = (await api.data(MY_REGISTRATION))["myRegistration"]
     registration = await ok(api, SUBMIT, registration, agreed=True)
-    for n in range(2, 7):
+    others = [
         await submitted_registration(await sign_in(console.api, applicant(n, f"王{n}")))
-    return {"api": api, "registration": registration}
+        for n in range(2, 7)
+    ]
+    return {"api": api, "registration": registration, "others": others}
 
 
 async def open_console(browser: Browser, console: Console, department: str) -> Page:
@@ -323,3 +325,30 @@ async def test_the_province_filters_by_department(
     await page.screenshot(path=tmp_path / "province-dashboard.png")
     await page.context.close()
     assert_only_trusted_documents_and_clean_urls()
+
+
+APPROVE = """mutation($input: ApproveRegistrationInput!) { approveRegistration(input: $input) {
+  errors { code } } }"""
+
+
+async def test_a_version_conflict_is_shown_where_it_happened(
+    console: Console, browser: Browser, seeded: dict[str, Any], tmp_path: Path
+) -> None:
+    """Last in the module: it approves one more registration."""
+    other = seeded["others"][0]
+    page = await open_console(browser, console, "330102")
+    row_id = other["id"]
+    await page.locator(f'tr[data-id="{row_id}"]').click()
+    await expect(page.locator('[data-section="review"]')).to_be_visible()
+    token = (await console.api.data(REVIEWER, {"code": "330102"}))["devLogin"]["accessToken"]
+    variables = {"input": {"registrationId": other["id"], "expectedVersion": other["version"]}}
+    assert (await console.api.data(APPROVE, variables, token=token))["approveRegistration"] == {
+        "errors": []
+    }
+    await page.locator('[data-action="approve"]').click()
+    conflict = page.locator('[data-error-for="expectedVersion"]')
+    await expect(conflict).to_contain_text("已在其他地方被修改")
+    await page.screenshot(path=tmp_path / "conflict.png")
+    await conflict.locator("button").click()
+    await expect(page.locator(".status-APPROVED").first).to_be_visible()
+    await page.context.close()
