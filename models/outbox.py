@@ -172,7 +172,7 @@ def sms_key(registration: Registration, event: RegistrationEvent) -> str:
 async def enqueue_event(
     session: AsyncSession, registration: Registration, event: RegistrationEvent
 ) -> None:
-    """Add the outbox rows of ``event`` to the current transaction (a TRANSITION_EFFECT)."""
+    """Add the outbox rows of ``event`` to the current transaction (called by record_transition)."""
     assert event.id is not None
     now = utcnow()
     previous = (

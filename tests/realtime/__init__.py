@@ -342,7 +342,7 @@ class Process:
         )
         handle.close()
 
-    def ready(self, timeout: float = 60.0) -> None:
+    def ready(self, timeout: float = 180.0) -> None:
         """Wait until the process listens (a worker) or has started (a dispatcher)."""
         assert self.process is not None
         if self.port is not None:
