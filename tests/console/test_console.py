@@ -165,7 +165,7 @@ async def test_review_return_fix_and_approve(
     await expect(page.locator('[data-error-for="items"]')).not_to_be_empty()
     await page.locator('[data-return="basicInfo.ethnicGroup"]').check()
     reason = page.locator('[data-reason="basicInfo.ethnicGroup"]')
-    await reason.select_option(index=1)
+    await reason.select_option(label="信息填写有误")
     await page.locator('[data-action="return"]').click()
     await expect(page.locator(".status-RETURNED").first).to_be_visible()
 
