@@ -44,6 +44,7 @@ expect.set_options(timeout=WAIT_MS)
 OPERATIONS = Path(__file__).resolve().parents[2] / "operations"
 SENT: list[str] = []  # every GraphQL document the pages sent, over HTTP and WebSocket
 URLS: list[str] = []  # every URL the pages requested
+BLOCKED: list[str] = []  # Content-Security-Policy violations reported by the pages
 
 
 def record_traffic(page: Page) -> None:
@@ -58,6 +59,12 @@ def record_traffic(page: Page) -> None:
             SENT.append(message["payload"]["query"])
 
     page.on("request", on_request)
+    page.on(
+        "console",
+        lambda message: (
+            BLOCKED.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     page.on("websocket", lambda ws: ws.on("framesent", on_frame))
 
 
@@ -65,6 +72,7 @@ def assert_only_trusted_documents_and_clean_urls(*personal: str) -> None:
     files = {p.read_text(encoding="utf-8") for p in OPERATIONS.glob("*.graphql")}
     assert SENT and all(text in files for text in SENT), [t[:60] for t in SENT if t not in files]
     assert URLS and not [u for u in URLS for word in personal if word in u]
+    assert BLOCKED == []
 
 
 def applicant(n: int, name: str) -> dict[str, str]:
