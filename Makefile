@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
 
-.PHONY: help run test test-fast lint schema docs bench install migrate seed clean console-vendor
+.PHONY: help run test test-fast lint schema docs bench install install-run migrate seed clean console-vendor
 
 # the suite runs on both cores (pytest-xdist); `make test PYTEST_WORKERS=0` runs it in one process
 PYTEST_WORKERS ?= 2
@@ -14,21 +14,28 @@ SEED_COUNT ?= 200
 help:  ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' | expand -t 12
 
-install: .venv/.synced  ## the virtual environment from uv.lock (every target does this first)
+install: .venv/.synced  ## everything: serving, tests, lint, the audit's node packages
+install-run: .venv/.synced-run  ## only what serving needs (no test toolchain)
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-.venv/.synced: pyproject.toml uv.lock | .tools/bin/uv
+.venv/.synced: pyproject.toml uv.lock tests/audit/package-lock.json | .tools/bin/uv
 	UV_PROJECT_ENVIRONMENT=.venv $(UV) sync --frozen --python $(PYTHON)
+	if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund --prefix tests/audit; fi
 	touch $@
 
-run: install  ## start the service on the embedded default (SQLite, local storage, dev login)
+# --inexact: a development environment synced before keeps its test toolchain
+.venv/.synced-run: pyproject.toml uv.lock | .tools/bin/uv
+	UV_PROJECT_ENVIRONMENT=.venv $(UV) sync --frozen --no-dev --inexact --python $(PYTHON)
+	touch $@
+
+run: install-run  ## start the service on the embedded default (SQLite, local storage, dev login)
 	$(PY) -m server.migrate
 	$(PY) -m server.serve
 
-migrate: install  ## migrate the database at DATABASE_URL (default: the embedded SQLite)
+migrate: install-run  ## migrate the database at DATABASE_URL (default: the embedded SQLite)
 	$(PY) -m server.migrate
 
 seed: install  ## add SEED_COUNT (200) synthetic registrations to the database at DATABASE_URL

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr = Field(SecretStr(""), description="S3 secret key")
     s3_addressing_style: Literal["path", "virtual"] = Field("path", description="path or virtual")
     upload_expires_seconds: int = Field(600, description="lifetime of an upload policy")
+    upload_requests_per_person: str = Field(
+        "30/hour", description="upload policies one applicant may request (a rate, limits syntax)"
+    )
 
     alipay_gateway_url: str = Field("", description="Alipay OpenAPI gateway (gateway.do)")
     alipay_app_id: str = Field("", description="Alipay app id")
@@ -120,9 +123,18 @@ class Settings(BaseSettings):
         "it over (longer than SMS_TIMEOUT_SECONDS)",
     )
 
-    staff_login_max_failures: int = Field(5, description="failures before an account locks")
-    staff_login_lock_minutes: int = Field(15, description="how long a locked account stays locked")
+    staff_login_max_failures: int = Field(
+        5, ge=1, description="failed sign-ins of one username from one address before it backs off"
+    )
+    staff_login_lock_minutes: int = Field(
+        15, ge=1, description="window of those failures (a username/address pair backs off)"
+    )
     staff_login_per_ip: str = Field("20/minute", description="staff login attempts per address")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="comma-separated proxy addresses (or networks) whose X-Forwarded-For is "
+        "believed; '*' trusts every peer (only behind a proxy that overwrites the header)",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -28,6 +30,8 @@ class Context:
     principal: Principal | None = None
     auth_failure: str | None = None  # "expired" or "invalid" when a token was sent but refused
     connection_params: dict[str, Any] | None = None
+    token_expires_at: datetime | None = None  # of the access token the principal came from
+    close_socket: Callable[[int, str], None] | None = None  # set on a WebSocket (gql.sockets)
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -78,6 +78,7 @@ class GraphQLErrorCode(StrEnum):
     BAD_REQUEST = "BAD_REQUEST"  # malformed request (e.g. an unreadable cursor)
     NOT_FOUND = "NOT_FOUND"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"  # body over MAX_BODY_BYTES (HTTP 413)
+    BAD_USER_INPUT = "BAD_USER_INPUT"  # refused by GraphQL's coercion (gql/coercion_errors.py)
 
 
 def extensions_for(code: GraphQLErrorCode) -> dict[str, str]:

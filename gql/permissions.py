@@ -58,8 +58,14 @@ class SeesStatistics(_HasRole):
     roles = (StaffRole.DASHBOARD, StaffRole.PROVINCE, StaffRole.REVIEWER)
 
 
+class IsProvince(_HasRole):
+    message = "仅省级管理部门可以执行此操作。"
+    roles = (StaffRole.PROVINCE,)
+
+
 SIGNED_IN: list[type[BasePermission]] = [IsAuthenticated]
 APPLICANT: list[type[BasePermission]] = [IsAuthenticated, IsApplicant]
 STAFF: list[type[BasePermission]] = [IsAuthenticated, IsStaff]
 REVIEWER: list[type[BasePermission]] = [IsAuthenticated, IsReviewer]
 STATISTICS: list[type[BasePermission]] = [IsAuthenticated, SeesStatistics]
+PROVINCE: list[type[BasePermission]] = [IsAuthenticated, IsProvince]

@@ -23,12 +23,15 @@ from gql.attachments.mutations import AttachmentMutation
 from gql.attachments.queries import AttachmentQuery
 from gql.auth.mutations import AuthMutation
 from gql.auth.queries import AuthQuery
+from gql.coercion_errors import ChineseCoercionErrors
 from gql.errors import GraphQLErrorCode
 from gql.reference.queries import ReferenceQuery
 from gql.registration.mutations import RegistrationMutation
 from gql.registration.queries import RegistrationQuery
 from gql.review.mutations import ReviewMutation
 from gql.review.queries import ReviewQuery
+from gql.scalars import SCALAR_OVERRIDES
+from gql.staff.mutations import StaffMutation
 from gql.stats.queries import StatsQuery
 from gql.subscriptions import Subscription
 
@@ -37,7 +40,8 @@ Query = merge_types(
     (AuthQuery, ReferenceQuery, RegistrationQuery, AttachmentQuery, ReviewQuery, StatsQuery),
 )
 Mutation = merge_types(
-    "Mutation", (AuthMutation, RegistrationMutation, AttachmentMutation, ReviewMutation)
+    "Mutation",
+    (AuthMutation, RegistrationMutation, AttachmentMutation, ReviewMutation, StaffMutation),
 )
 
 EXPOSED_CODES = frozenset(GraphQLErrorCode) - {GraphQLErrorCode.PAYLOAD_TOO_LARGE}
@@ -74,8 +78,13 @@ def build_schema(
                 should_mask_error=_is_unexpected, error_message="服务内部错误，请稍后再试。"
             ),
         ]
+    extensions.append(ChineseCoercionErrors)  # last: it must see errors before MaskErrors
     return strawberry.Schema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

@@ -1,7 +1,9 @@
 """获取单位信息: a unit's name by its credit code.
 
 The service keeps its own directory (a table filled by a CSV import and by the units confirmed
-in approved registrations). ``UnitRegistry`` is the interface an external company registry can
+in approved registrations). Imported names are verified; a name learned from an approval is
+recorded only for a code the directory does not know yet, marked unverified, and never
+overwrites a name already there. ``UnitRegistry`` is the interface an external company registry can
 implement later; ``lookup_unit`` asks the configured registries in turn, each with a deadline,
 and says when nobody knew or nobody answered in time, so the applicant types the name.
 """
@@ -23,7 +25,7 @@ from config.backend import Backend
 from config.settings import Settings
 from models.db import SessionFactory, transaction, utcnow
 from models.errors import RuleViolation
-from models.normalize import normalize_text
+from models.normalize import has_hidden_characters, normalize_text
 from models.registration import UnitDirectoryEntry
 from models.unit_codes import check_unit_code
 
@@ -40,12 +42,19 @@ class UnitLookup:
     credit_code: str
     unit_name: str | None = None
     source: str | None = None
+    verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FoundUnit:
+    name: str
+    verified: bool  # from an authoritative source, not learned from an applicant
 
 
 class UnitRegistry(Backend, Protocol):
     name: str
 
-    async def find(self, credit_code: str) -> str | None:
+    async def find(self, credit_code: str) -> FoundUnit | None:
         """The unit's registered name, or None when the registry does not know the code."""
 
 
@@ -63,10 +72,10 @@ class LocalUnitDirectory:
     async def aclose(self) -> None:
         return None
 
-    async def find(self, credit_code: str) -> str | None:
+    async def find(self, credit_code: str) -> FoundUnit | None:
         async with self._db() as session:
             entry = await session.get(UnitDirectoryEntry, credit_code)
-            return entry.unit_name if entry else None
+            return FoundUnit(entry.unit_name, entry.verified) if entry else None
 
 
 def from_settings(settings: Settings, db: SessionFactory) -> list[UnitRegistry]:
@@ -82,12 +91,14 @@ async def lookup_unit(
     unanswered = False
     for registry in registries:
         try:
-            name = await asyncio.wait_for(registry.find(credit_code), timeout=timeout_s)
+            found = await asyncio.wait_for(registry.find(credit_code), timeout=timeout_s)
         except (TimeoutError, OSError, ConnectionError):
             unanswered = True
             continue
-        if name:
-            return UnitLookup(LookupOutcome.FOUND, credit_code, name, registry.name)
+        if found is not None and found.name:
+            return UnitLookup(
+                LookupOutcome.FOUND, credit_code, found.name, registry.name, found.verified
+            )
     outcome = LookupOutcome.UNAVAILABLE if unanswered else LookupOutcome.NOT_FOUND
     return UnitLookup(outcome, credit_code)
 
@@ -95,20 +106,35 @@ async def lookup_unit(
 async def remember_unit(
     session: AsyncSession, credit_code: str, unit_name: str, source: str
 ) -> None:
-    """Record a unit (e.g. confirmed by an approval) in the directory, in the caller's transaction."""
-    # one atomic upsert: two approvals of the same unit at once must not collide
+    """Record a unit in the directory, in the caller's transaction.
+
+    ``IMPORT`` (an authoritative list) sets the name, verified. Any other source (an approval)
+    only adds an unverified name for a code the directory does not know: the name an applicant
+    typed never replaces one that is there, and other applicants see it marked unverified.
+    """
+    # one atomic statement: two approvals of the same unit at once must not collide
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    verified = source == "IMPORT"
     values = {
         "credit_code": credit_code,
         "unit_name": unit_name,
         "source": source,
+        "verified": verified,
         "updated_at": utcnow(),
     }
     statement = insert(UnitDirectoryEntry).values(**values)
+    if not verified:
+        await session.exec(statement.on_conflict_do_nothing(index_elements=["credit_code"]))
+        return
     await session.exec(
         statement.on_conflict_do_update(
             index_elements=["credit_code"],
-            set_={"unit_name": unit_name, "source": source, "updated_at": values["updated_at"]},
+            set_={
+                "unit_name": unit_name,
+                "source": source,
+                "verified": True,
+                "updated_at": values["updated_at"],
+            },
         )
     )
 
@@ -138,7 +164,7 @@ async def import_units_csv(db: SessionFactory, handle: TextIO) -> ImportReport:
             report.rejected.append((line, exc.code.value))
             continue
         name = normalize_text(row.get("unit_name") or "")
-        if not name or len(name) > 200:
+        if not name or len(name) > 200 or has_hidden_characters(name) or not name.isprintable():
             report.rejected.append((line, "unit_name"))
             continue
         valid[code] = name

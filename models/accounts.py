@@ -65,8 +65,8 @@ class StaffAccount(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: StaffRole = Field(sa_type=enum_type(StaffRole))
     department_code: str | None = Field(default=None, max_length=6, index=True)
-    failed_attempts: int = 0
-    locked_until: datetime | None = None
+    # part of the sign-in back-off key: unlocking bumps it, so every address starts afresh
+    login_epoch: int = 0
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -81,10 +81,25 @@ class AuthSession(SQLModel, table=True):
     login_identity_id: int | None = Field(default=None, foreign_key="login_identity.id")
     staff_account_id: int | None = Field(default=None, foreign_key="staff_account.id")
     refresh_token_hash: str = Field(max_length=64, unique=True, index=True)
+    # the refresh token rotated away last: presented again, it revokes the session (reuse)
     created_at: datetime = Field(default_factory=utcnow)
     refreshed_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+
+
+class RotatedRefreshToken(SQLModel, table=True):
+    """A refresh token of a session that was already exchanged (stored hashed).
+
+    Presented again within the grace period it yields the same successor (derived, never
+    stored); later it is a replay, and the whole session is revoked.
+    """
+
+    __tablename__ = "rotated_refresh_token"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    session_id: str = Field(foreign_key="auth_session.id", index=True, max_length=32)
+    rotated_at: datetime
 
 
 def person_key(secret: bytes, id_type: str, id_number: str) -> str:

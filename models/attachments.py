@@ -85,6 +85,8 @@ class Upload(SQLModel, table=True):
     attachment_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
+    #: the pending key was deleted after the policy expired, so nothing can land there again
+    pending_cleared: bool = False
 
 
 class Attachment(SQLModel, table=True):

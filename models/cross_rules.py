@@ -122,3 +122,38 @@ def check_appointed_post_fits_level(
         raise RuleViolation(ErrorCode.UNKNOWN_CODE)
     if post_rank > level_rank:
         raise RuleViolation(ErrorCode.APPOINTED_POST_ABOVE_LEVEL)
+
+
+# ID type -> the countries or regions its holder may have (None: any), and the sentence shown
+_COUNTRY_FOR_ID_TYPE: dict[str, tuple[frozenset[str], bool, str]] = {
+    "01": (frozenset({"CHN"}), True, "持居民身份证的，国家或地区应为中国。"),
+    "02": (
+        frozenset({"HKG", "MAC"}),
+        True,
+        "持港澳居民来往内地通行证的，国家或地区应为中国香港或中国澳门。",
+    ),
+    "06": (
+        frozenset({"HKG", "MAC"}),
+        True,
+        "持港澳居民居住证的，国家或地区应为中国香港或中国澳门。",
+    ),
+    "03": (frozenset({"TWN"}), True, "持台湾居民来往大陆通行证的，国家或地区应为中国台湾。"),
+    "07": (frozenset({"TWN"}), True, "持台湾居民居住证的，国家或地区应为中国台湾。"),
+    "05": (
+        frozenset({"CHN"}),
+        False,
+        "持外国人永久居留身份证的，国家或地区应为其国籍所属国家，不能选择中国。",
+    ),
+}
+
+
+def check_country_for_id_type(id_type: str, country: str) -> None:
+    """The ID document constrains the country or region: 居民身份证 CHN; 港澳 documents HKG or
+    MAC; 台湾 documents TWN; 外国人永久居留身份证 not CHN; passports (Chinese or foreign) and
+    other documents any."""
+    rule = _COUNTRY_FOR_ID_TYPE.get(id_type)
+    if rule is None:
+        return
+    codes, allowed, message = rule
+    if (country in codes) != allowed:
+        raise RuleViolation(ErrorCode.COUNTRY_NOT_FOR_ID_TYPE, message)

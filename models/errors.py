@@ -107,6 +107,11 @@ class ErrorCode(StrEnum):
     UNKNOWN_DEPARTMENT = "UNKNOWN_DEPARTMENT"
     # the idempotency key was used before with a different request
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    STAFF_ACCOUNT_NOT_FOUND = "STAFF_ACCOUNT_NOT_FOUND"
+    TOO_MANY_PENDING_UPLOADS = "TOO_MANY_PENDING_UPLOADS"
+    UNIT_NAME_DIFFERS = "UNIT_NAME_DIFFERS"
+    COUNTRY_NOT_FOR_ID_TYPE = "COUNTRY_NOT_FOR_ID_TYPE"
+    FILE_SIZE_MISMATCH = "FILE_SIZE_MISMATCH"
 
 
 MESSAGES: dict[ErrorCode, str] = {
@@ -193,10 +198,31 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.DATE_RANGE_TOO_LONG: "统计的日期范围不能超过五年。",
     ErrorCode.UNKNOWN_DEPARTMENT: "会计管理部门不存在。",
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "此次提交的标识已用于另一个请求。",
+    ErrorCode.STAFF_ACCOUNT_NOT_FOUND: "工作人员账号不存在。",
+    ErrorCode.TOO_MANY_PENDING_UPLOADS: "尚未完成的上传过多，请先完成已开始的上传或稍后再试。",
+    ErrorCode.UNIT_NAME_DIFFERS: "单位名称与单位名录中的名称不一致，请核对。",
+    ErrorCode.COUNTRY_NOT_FOR_ID_TYPE: "国家或地区与证件类型不符，请核对。",
+    ErrorCode.FILE_SIZE_MISMATCH: "收到的文件与申请上传时声明的大小不一致，请重新上传。",
 }
 
 
 def message_for(code: ErrorCode) -> str:
+    return MESSAGES[code]
+
+
+def byte_size_text(size: int) -> str:
+    """A limit as a person reads it: 3145727 -> "3 MB", 61441 -> "60 KB"."""
+    if size >= 1024 * 1024:
+        return f"{round(size / (1024 * 1024))} MB"
+    return f"{round(size / 1024)} KB"
+
+
+def size_limit_message(code: ErrorCode, limit: int) -> str:
+    """FILE_TOO_LARGE / FILE_TOO_SMALL with the limit in the sentence (other codes: as listed)."""
+    if code is ErrorCode.FILE_TOO_LARGE:
+        return f"文件过大（上限{byte_size_text(limit)}），请压缩后重新上传。"
+    if code is ErrorCode.FILE_TOO_SMALL:
+        return f"文件过小（下限{byte_size_text(limit)}），图片可能不清晰，请重新拍摄或扫描后上传。"
     return MESSAGES[code]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, datetime
 
 _FULLWIDTH_FIRST = 0xFF01  # ！
 _FULLWIDTH_LAST = 0xFF5E  # ～
@@ -19,6 +20,19 @@ _IDEOGRAPHIC_SPACE = "\u3000"
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63")
 
 _WHITESPACE_RUN = re.compile(r"\s+")
+
+#: invisible characters that change how text reads or compares: the bidirectional controls
+#: (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F) and the zero-width ones (U+200B–U+200D, U+FEFF)
+HIDDEN_CHARACTERS = frozenset(
+    [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+    + ["\u200e", "\u200f", "\u200b", "\u200c", "\u200d", "\ufeff"]
+)
+
+
+def has_hidden_characters(value: str) -> bool:
+    """Bidi controls or zero-width characters: refused in free text (INVALID_FORMAT)."""
+    return not HIDDEN_CHARACTERS.isdisjoint(value)
 
 
 def to_half_width(raw: str) -> str:
@@ -53,3 +67,24 @@ def normalize_text(raw: str) -> str:
     """
     text = unicodedata.normalize("NFC", raw).replace(_IDEOGRAPHIC_SPACE, " ")
     return _WHITESPACE_RUN.sub(" ", text).strip()
+
+
+class UnparsedDate(str):
+    """What was sent for a date that is not a real day written ``YYYY-MM-DD`` ("2012-02-30",
+    "2012/06/30", a number). The API takes it as it is; the rules answer ``INVALID_DATE``."""
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(raw: object) -> date | UnparsedDate:
+    """A day from its ISO text; anything else comes back as :class:`UnparsedDate` (never raises)."""
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    text = raw.strip() if isinstance(raw, str) else repr(raw)
+    if _DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    return UnparsedDate(text[:40])

@@ -117,6 +117,17 @@ def _read_divisions(path: Path) -> dict[str, Division]:
     return divisions
 
 
+#: sha256 of reference_data/countries.csv as shipped (its header names the source); a test checks it
+COUNTRIES_SHA256 = "e24b7be737175bea865122f5a30df9a23fe0ec2031eb202146625e626ef98679"
+
+
+def _read_countries(path: Path) -> tuple[Option, ...]:
+    """ISO 3166-1 alpha-3 with GB/T 2659 Chinese names; lines starting with # are comments."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return tuple(Option(code=row["code"], name=row["name"]) for row in rows)
+
+
 def _read_code_lists(path: Path) -> dict[str, tuple[Option, ...]]:
     raw = json.loads(path.read_text(encoding="utf-8"))
     return {
@@ -130,6 +141,8 @@ def _read_code_lists(path: Path) -> dict[str, tuple[Option, ...]]:
 def load_reference_data(data_dir: Path = DATA_DIR) -> ReferenceData:
     divisions = _read_divisions(data_dir / "zhejiang_divisions.csv")
     code_lists = _read_code_lists(data_dir / "enums.json")
+    # the full country list replaces the four entries of enums.json
+    code_lists["country_region"] = _read_countries(data_dir / "countries.csv")
     by_parent: dict[str | None, list[Division]] = {}
     for division in divisions.values():
         if division.parent_code:

@@ -115,6 +115,8 @@ class WorkUnitSection(SQLModel, table=True):
     unit_name_source: UnitNameSource = Field(
         default=UnitNameSource.MANUAL, sa_type=enum_type(UnitNameSource)
     )
+    #: the directory's name for the credit code when the applicant typed another one
+    directory_unit_name: str | None = Field(default=None, max_length=200)
     economic_type: str = Field(max_length=4, index=True)
     office_division_code: str = Field(max_length=6)
     postal_code: str = Field(max_length=6)
@@ -206,4 +208,7 @@ class UnitDirectoryEntry(SQLModel, table=True):
     credit_code: str = Field(primary_key=True, max_length=18)
     unit_name: str = Field(max_length=200)
     source: str = Field(max_length=16)  # IMPORT, APPROVED
+    #: imported from an authoritative list; a name learned from an approval is not, and an
+    #: approval never overwrites a name that is already there
+    verified: bool = True
     updated_at: datetime = Field(default_factory=utcnow)

@@ -154,6 +154,15 @@ class RegistrationData:
                 ]
             except RuleViolation as exc:
                 found.append(FieldProblem("workUnit.creditCode", exc.code))
+        if self.work_unit is not None and self.work_unit.directory_unit_name:
+            found.append(
+                FieldProblem(
+                    "workUnit.unitName",
+                    ErrorCode.UNIT_NAME_DIFFERS,
+                    f"单位名录中此统一社会信用代码的单位名称为“{self.work_unit.directory_unit_name}”，"
+                    "与填写的不一致，请核对。",
+                )
+            )
         for path, postal in (
             ("workUnit.postalCode", self.work_unit.postal_code if self.work_unit else None),
             ("residence.postalCode", self.residence.postal_code if self.residence else None),

@@ -247,7 +247,8 @@ def clean_return_items(items: Sequence[ReturnItemInput]) -> list[CleanReturnItem
 # -- approve and return -------------------------------------------------------------------------
 
 # findings a reviewer may confirm as checked; any other finding blocks an approval
-CONFIRMABLE: Final = frozenset({ErrorCode.NEEDS_CHECK, ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG})
+_ADVISORY = (ErrorCode.NEEDS_CHECK, ErrorCode.POSTAL_CODE_OUTSIDE_ZHEJIANG)
+CONFIRMABLE: Final = frozenset({*_ADVISORY, ErrorCode.UNIT_NAME_DIFFERS})
 
 
 def _problem(path: str, code: ErrorCode) -> ProblemsFound:
@@ -259,12 +260,11 @@ async def _reviewable(
 ) -> tuple[RegistrationData, Submission]:
     """The registration, when this reviewer may decide on it now; else the first problem.
 
-    Order: unknown → NOT_FOUND; another department → WRONG_DEPARTMENT; stale version →
-    VERSION_CONFLICT (so the loser of two reviewers racing hears of the conflict); not
-    SUBMITTED (a draft, or already decided) → INVALID_TRANSITION.
-    """
+    Order: unknown or never submitted (a draft is the applicant's alone) → NOT_FOUND; other
+    department → WRONG_DEPARTMENT; stale version → VERSION_CONFLICT (the loser of two racing
+    reviewers hears of it); not SUBMITTED (already decided) → INVALID_TRANSITION."""
     data = await load_registration(session, registration_id)
-    if data is None:
+    if data is None or data.registration.submitted_at is None:
         raise _problem("registrationId", ErrorCode.NOT_FOUND)
     registration = data.registration
     if reviewer.staff_id is None or not reviewer.may_review(registration.department_code):

@@ -10,30 +10,40 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from models.contact import check_postal_code
 from models.cross_rules import (
     check_accounting_start,
     check_appointed_post_fits_level,
     check_appointment,
+    check_country_for_id_type,
     check_degree_fits_level,
     check_graduation_age,
     check_not_before_birth,
 )
 from models.errors import ErrorCode, FieldProblem, ProblemsFound, RuleViolation
-from models.normalize import normalize_code, normalize_text
+from models.normalize import has_hidden_characters, normalize_code, normalize_text
 from models.reference import ReferenceData
 from models.registration import EligibilityBasis
 from models.unit_codes import check_unit_code
 
+if TYPE_CHECKING:
+    from models.registration_data import RegistrationData
+
 EARLIEST_DATE = date(1900, 1, 1)
+#: a date as sent: a real day, the text of one that is not (UnparsedDate: INVALID_DATE), or none
+DateAnswer = date | str | None
 # ID types whose number encodes birth date and gender (rules.md §1, §5.3, §5.4 2023 edition)
 DERIVED_IDENTITY_TYPES = frozenset({"01", "06", "07", "05"})
 
 
 def has_control_characters(value: str) -> bool:
-    """NUL and other control or unassigned characters: never part of a name or an address."""
-    return any(unicodedata.category(ch) in ("Cc", "Cs", "Cn", "Co") for ch in value)
+    """NUL and other control or unassigned characters, bidi controls and zero-width characters:
+    never part of a name or an address."""
+    return has_hidden_characters(value) or any(
+        unicodedata.category(ch) in ("Cc", "Cs", "Cn", "Co") for ch in value
+    )
 
 
 class _Collector:
@@ -88,13 +98,13 @@ class _Collector:
         return value
 
     def day(
-        self, field: str, value: date | None, *, today: date, required: bool = True
+        self, field: str, value: DateAnswer, *, today: date, required: bool = True
     ) -> date | None:
         if value is None:
             if required:
                 self.add(field, ErrorCode.REQUIRED)
             return None
-        if value < EARLIEST_DATE:
+        if not isinstance(value, date) or value < EARLIEST_DATE:
             self.add(field, ErrorCode.INVALID_DATE)
             return None
         if value > today:
@@ -133,7 +143,7 @@ class _Collector:
         try:
             check()  # type: ignore[operator]
         except RuleViolation as exc:
-            self.add(field, exc.code)
+            self.add(field, exc.code, exc.message)
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -165,7 +175,7 @@ class BasicInfoAnswer:
     political_status: str | None
     remarks: str | None
     gender: str | None = None
-    birth_date: date | None = None
+    birth_date: DateAnswer = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,8 @@ def clean_basic_info(
     is an error); for other ID types the applicant enters them."""
     c = _Collector("basicInfo")
     country = c.code("countryOrRegion", answer.country_or_region, "country_region", reference)
+    if country is not None:
+        c.rule("countryOrRegion", lambda: check_country_for_id_type(id_type, country))
     ethnic = c.code("ethnicGroup", answer.ethnic_group, "ethnic_group", reference)
     political = c.code("politicalStatus", answer.political_status, "political_status", reference)
     remarks = c.text("remarks", answer.remarks, max_length=500, required=False)
@@ -201,7 +213,9 @@ def clean_basic_info(
         gender, birth = derived_gender, derived_birth_date
         if answer.gender is not None and answer.gender != derived_gender:
             c.add("gender", ErrorCode.GENDER_MISMATCH)
-        if answer.birth_date is not None and answer.birth_date != derived_birth_date:
+        if answer.birth_date is not None and not isinstance(answer.birth_date, date):
+            c.add("birthDate", ErrorCode.INVALID_DATE)
+        elif answer.birth_date is not None and answer.birth_date != derived_birth_date:
             c.add("birthDate", ErrorCode.BIRTH_DATE_MISMATCH)
     else:
         gender = answer.gender
@@ -227,7 +241,7 @@ class WorkUnitAnswer:
     economic_type: str | None
     office_division_code: str | None
     postal_code: str | None
-    accounting_start_date: date | None
+    accounting_start_date: DateAnswer
     accounting_post: str | None
     administrative_title: str | None
 
@@ -308,7 +322,7 @@ class EducationAnswer:
     verification_number: str | None
     major: str | None
     school: str | None
-    graduation_date: date | None
+    graduation_date: DateAnswer
 
 
 @dataclass(frozen=True)
@@ -358,9 +372,9 @@ class QualificationAnswer:
     level: str | None
     type: str | None
     acquisition_method: str | None
-    acquired_on: date | None
+    acquired_on: DateAnswer
     appointed_post: str | None
-    appointed_on: date | None
+    appointed_on: DateAnswer
     certificate_number: str | None
 
 
@@ -413,3 +427,106 @@ def clean_qualification(
     c.raise_if_any()
     assert level and kind and method and acquired
     return QualificationValues(level, kind, method, acquired, post, appointed, certificate)
+
+
+# -- several steps at once ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkOrResidenceAnswer:
+    work_unit: WorkUnitAnswer | None
+    residence: ResidenceAnswer | None
+    #: the unit's name in the directory, when its credit code is there
+    directory_name: str | None = None
+
+
+@dataclass(frozen=True)
+class EducationAnswers:
+    full_time: EducationAnswer | None
+    part_time: EducationAnswer | None
+
+
+@dataclass(frozen=True)
+class QualificationStep:
+    """The 专业技术资格 step; ``answer`` None: the applicant has none."""
+
+    answer: QualificationAnswer | None
+
+
+@dataclass(frozen=True)
+class FormAnswers:
+    """Any subset of the wizard's steps; None: that step is not part of this save."""
+
+    notice: list[str] | None = None
+    basic_info: BasicInfoAnswer | None = None
+    work_or_residence: WorkOrResidenceAnswer | None = None
+    education: EducationAnswers | None = None
+    qualification: QualificationStep | None = None
+
+
+# -- rechecking stored answers -------------------------------------------------------------
+
+
+def recheck(data: RegistrationData, reference: ReferenceData, today: date) -> list[FieldProblem]:
+    """Re-run every step's rules on the stored answers (dates move on; the birth date may have
+    been entered after the work and education steps)."""
+    problems: list[FieldProblem] = []
+    birth = data.basic.birth_date if data.basic else None
+
+    def collect(fn: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except ProblemsFound as exc:
+            problems.extend(exc.problems)
+
+    if data.work_unit is not None:
+        w = data.work_unit
+        collect(
+            clean_work_unit,
+            WorkUnitAnswer(
+                w.credit_code,
+                w.unit_name,
+                w.economic_type,
+                w.office_division_code,
+                w.postal_code,
+                w.accounting_start_date,
+                w.accounting_post,
+                w.administrative_title,
+            ),
+            birth_date=birth,
+            reference=reference,
+            today=today,
+        )
+    for prefix, e in (
+        ("education.fullTime", data.full_time),
+        ("education.partTime", data.part_time),
+    ):
+        if e is not None:
+            collect(
+                clean_education,
+                EducationAnswer(
+                    e.level, e.degree, e.verification_number, e.major, e.school, e.graduation_date
+                ),
+                prefix,
+                birth_date=birth,
+                reference=reference,
+                today=today,
+            )
+    if data.qualification is not None:
+        q = data.qualification
+        collect(
+            clean_qualification,
+            QualificationAnswer(
+                q.level,
+                q.type,
+                q.acquisition_method,
+                q.acquired_on,
+                q.appointed_post,
+                q.appointed_on,
+                q.certificate_number,
+            ),
+            birth_date=birth,
+            reference=reference,
+            today=today,
+        )
+    return problems

@@ -2,7 +2,13 @@
 
 from sqlmodel import SQLModel
 
-from models.accounts import AuthSession, LoginIdentity, Person, StaffAccount
+from models.accounts import (
+    AuthSession,
+    LoginIdentity,
+    Person,
+    RotatedRefreshToken,
+    StaffAccount,
+)
 from models.attachments import Attachment, Upload
 from models.outbox import OutboxMessage
 from models.registration import (
@@ -37,6 +43,7 @@ __all__ = [
     "ResidenceSection",
     "ReturnItemRow",
     "ReviewDecision",
+    "RotatedRefreshToken",
     "StaffAccount",
     "StaffReadLog",
     "StatsCounter",

@@ -7,6 +7,7 @@ applicant saw; a stale one is ``VERSION_CONFLICT``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -40,19 +41,34 @@ from models.registration_data import RegistrationData, load_registration, load_s
 from models.sections import (
     BasicInfoAnswer,
     EducationAnswer,
+    EducationAnswers,
     EducationValues,
+    FormAnswers,
     QualificationAnswer,
+    QualificationStep,
     ResidenceAnswer,
+    ResidenceValues,
+    WorkOrResidenceAnswer,
     WorkUnitAnswer,
+    WorkUnitValues,
     clean_basic_info,
     clean_education,
     clean_eligibility,
     clean_qualification,
     clean_residence,
     clean_work_unit,
+    recheck,
 )
 
 DECLARATION = "同意以上资料填写无误"
+
+__all__ = [
+    "EducationAnswers",
+    "FormAnswers",
+    "QualificationStep",
+    "WorkOrResidenceAnswer",
+    "recheck",
+]
 
 
 @dataclass
@@ -258,41 +274,62 @@ def _identity_facts(person: Person, today: date) -> tuple[str | None, date | Non
 
 
 # -- steps ------------------------------------------------------------------------------------
+#
+# Each step is planned first (cleaned, checked against frozen fields, compared with what is
+# stored) and written only when something differs: a save that changes nothing writes nothing
+# and leaves ``version`` as it is. ``save_registration`` plans several steps and writes them
+# under one version claim, so a change of the whole form raises ``version`` by exactly one.
 
 
-async def acknowledge_notice(
+@dataclass
+class _Plan:
+    changed: bool
+    write: Callable[[], Awaitable[None]]
+
+
+async def _carry_out(
     session: AsyncSession,
-    *,
-    person_id: int,
-    registration_id: str,
+    data: RegistrationData,
     expected_version: int,
-    eligibility: list[str],
     now: datetime,
+    plans: list[_Plan],
 ) -> EditResult:
-    data = await _editable(session, registration_id, person_id, expected_version)
-    chosen = clean_eligibility(eligibility)
-    before = {"notice.eligibility": list(data.notice.eligibility) if data.notice else None}
-    _check_frozen(data, before, {"notice.eligibility": chosen})
+    if not any(plan.changed for plan in plans):
+        return EditResult(data)
     await _claim_version(session, data.registration, expected_version, now)
-    notice = data.notice or NoticeSection(registration_id=registration_id)
-    notice.eligibility, notice.acknowledged_at = chosen, now
-    session.add(notice)
-    data.notice = notice
-    return EditResult(data)
+    for plan in plans:
+        if plan.changed:
+            await plan.write()
+    await session.flush()
+    return EditResult(data, await _retire_unrequired(session, data, now))
 
 
-async def save_basic_info(
+def _plan_notice(
+    session: AsyncSession, data: RegistrationData, eligibility: list[str], now: datetime
+) -> _Plan:
+    chosen = clean_eligibility(eligibility)
+    notice = data.notice
+    before = list(notice.eligibility) if notice else None
+    _check_frozen(data, {"notice.eligibility": before}, {"notice.eligibility": chosen})
+
+    async def write() -> None:
+        row = data.notice or NoticeSection(registration_id=data.id)
+        row.eligibility, row.acknowledged_at = chosen, now
+        session.add(row)
+        data.notice = row
+
+    unchanged = notice is not None and notice.acknowledged_at is not None and before == chosen
+    return _Plan(not unchanged, write)
+
+
+def _plan_basic(
     session: AsyncSession,
     reference: ReferenceData,
-    *,
-    person_id: int,
-    registration_id: str,
-    expected_version: int,
+    data: RegistrationData,
+    person: Person,
     answer: BasicInfoAnswer,
     now: datetime,
-) -> EditResult:
-    data = await _editable(session, registration_id, person_id, expected_version)
-    person = await _person(session, person_id)
+) -> tuple[_Plan, date]:
     gender, birth = _identity_facts(person, now.date())
     values = clean_basic_info(
         answer,
@@ -304,109 +341,125 @@ async def save_basic_info(
     )
     basic = data.basic
     assert basic is not None  # created with the registration
+    before = _flat("basicInfo", basic, _BASIC)
     after = {f"basicInfo.{api}": getattr(values, attr) for api, attr in _BASIC.items()}
-    _check_frozen(data, _flat("basicInfo", basic, _BASIC), after)
-    await _claim_version(session, data.registration, expected_version, now)
-    basic.name, basic.phone = person.name, person.phone  # identity: always the login's
-    basic.id_type, basic.id_number = person.id_type, person.id_number
-    for attr in _BASIC.values():
-        setattr(basic, attr, getattr(values, attr))
-    basic.saved_at = now
-    session.add(basic)
-    return EditResult(data)
+    _check_frozen(data, before, after)
+    identity = (person.name, person.phone, person.id_type, person.id_number)
+
+    async def write() -> None:
+        basic.name, basic.phone, basic.id_type, basic.id_number = identity  # the login's
+        for attr in _BASIC.values():
+            setattr(basic, attr, getattr(values, attr))
+        basic.saved_at = now
+        session.add(basic)
+
+    stored = (basic.name, basic.phone, basic.id_type, basic.id_number)
+    unchanged = basic.saved_at is not None and before == after and stored == identity
+    return _Plan(not unchanged, write), values.birth_date
 
 
-async def save_work_or_residence(
+def _plan_work_or_residence(
     session: AsyncSession,
     reference: ReferenceData,
-    *,
-    person_id: int,
-    registration_id: str,
-    expected_version: int,
-    work_unit: WorkUnitAnswer | None,
-    residence: ResidenceAnswer | None,
-    directory_name: str | None,
+    data: RegistrationData,
+    answer: WorkOrResidenceAnswer,
+    birth: date | None,
     now: datetime,
-) -> EditResult:
+) -> _Plan:
     """Exactly one branch; switching clears the other. The department follows the district."""
-    if (work_unit is None) == (residence is None):
+    if (answer.work_unit is None) == (answer.residence is None):
         raise _problem("workUnit", ErrorCode.WORK_OR_RESIDENCE_EXCLUSIVE)
-    data = await _editable(session, registration_id, person_id, expected_version)
-    birth = data.basic.birth_date if data.basic else None
-    registration = data.registration
     before = {
         **_flat("workUnit", data.work_unit, _WORK),
         **_flat("residence", data.residence, _RESIDENCE),
     }
-    if work_unit is not None:
-        values = clean_work_unit(work_unit, birth_date=birth, reference=reference, today=now.date())
-        after = {f"workUnit.{api}": getattr(values, attr) for api, attr in _WORK.items()}
-        _check_frozen(data, before, after)
-        await _claim_version(session, registration, expected_version, now)
-        if data.residence is not None:
-            await session.delete(data.residence)
-            data.residence = None
-        row = data.work_unit or WorkUnitSection(registration_id=registration_id, **vars(values))
-        for attr, value in vars(values).items():
-            setattr(row, attr, value)
-        row.unit_name_source = (
-            UnitNameSource.LOOKUP
-            if directory_name and directory_name == values.unit_name
-            else UnitNameSource.MANUAL
+    work: WorkUnitValues | None = None
+    place: ResidenceValues | None = None
+    source: UnitNameSource | None = None
+    differing_directory_name: str | None = None
+    if answer.work_unit is not None:
+        work = clean_work_unit(
+            answer.work_unit, birth_date=birth, reference=reference, today=now.date()
         )
-        session.add(row)
-        data.work_unit = row
-        division_code, rule = values.office_division_code, DepartmentRule.OFFICE_DIVISION
+        after = {f"workUnit.{api}": getattr(work, attr) for api, attr in _WORK.items()}
+        name = answer.directory_name
+        source = UnitNameSource.LOOKUP if name and name == work.unit_name else UnitNameSource.MANUAL
+        # a typed name the directory knows otherwise: the advisory UNIT_NAME_DIFFERS
+        differing_directory_name = name if name and name != work.unit_name else None
+        division_code, rule = work.office_division_code, DepartmentRule.OFFICE_DIVISION
     else:
-        assert residence is not None
-        place = clean_residence(residence, reference=reference)
+        assert answer.residence is not None
+        place = clean_residence(answer.residence, reference=reference)
         after = {f"residence.{api}": getattr(place, attr) for api, attr in _RESIDENCE.items()}
-        _check_frozen(data, before, after)
-        await _claim_version(session, registration, expected_version, now)
-        if data.work_unit is not None:
-            await session.delete(data.work_unit)
-            data.work_unit = None
-        row_r = data.residence or ResidenceSection(registration_id=registration_id, **vars(place))
-        for attr, value in vars(place).items():
-            setattr(row_r, attr, value)
-        session.add(row_r)
-        data.residence = row_r
         division_code, rule = place.division_code, DepartmentRule.RESIDENCE_DIVISION
+    _check_frozen(data, before, after)
     division = reference.division(division_code)
     assert division is not None  # checked by the cleaning
-    registration.department_code = division.department.code
-    registration.department_rule = rule
-    registration.city_code = division.city_code
-    session.add(registration)
-    await session.flush()
-    return EditResult(data, await _retire_unrequired(session, data, now))
+    registration = data.registration
+
+    async def write() -> None:
+        if work is not None:
+            if data.residence is not None:
+                await session.delete(data.residence)
+                data.residence = None
+            row = data.work_unit or WorkUnitSection(registration_id=data.id, **vars(work))
+            for attr, value in vars(work).items():
+                setattr(row, attr, value)
+            row.unit_name_source = source or UnitNameSource.MANUAL
+            row.directory_unit_name = differing_directory_name
+            session.add(row)
+            data.work_unit = row
+        else:
+            assert place is not None
+            if data.work_unit is not None:
+                await session.delete(data.work_unit)
+                data.work_unit = None
+            row_r = data.residence or ResidenceSection(registration_id=data.id, **vars(place))
+            for attr, value in vars(place).items():
+                setattr(row_r, attr, value)
+            session.add(row_r)
+            data.residence = row_r
+        registration.department_code = division.department.code
+        registration.department_rule = rule
+        registration.city_code = division.city_code
+        session.add(registration)
+
+    unchanged = (
+        before == after
+        and (
+            work is None
+            or data.work_unit is None
+            or (
+                data.work_unit.unit_name_source == source
+                and data.work_unit.directory_unit_name == differing_directory_name
+            )
+        )
+        and registration.department_code == division.department.code
+        and registration.department_rule == rule
+    )
+    return _Plan(not unchanged, write)
 
 
-async def save_education(
+def _plan_education(
     session: AsyncSession,
     reference: ReferenceData,
-    *,
-    person_id: int,
-    registration_id: str,
-    expected_version: int,
-    full_time: EducationAnswer | None,
-    part_time: EducationAnswer | None,
+    data: RegistrationData,
+    answer: EducationAnswers,
+    birth: date | None,
     now: datetime,
-) -> EditResult:
-    data = await _editable(session, registration_id, person_id, expected_version)
-    birth = data.basic.birth_date if data.basic else None
+) -> _Plan:
     problems: list[FieldProblem] = []
     cleaned: dict[EducationKind, EducationValues | None] = {}
-    for kind, prefix, answer in (
-        (EducationKind.FULL_TIME, "education.fullTime", full_time),
-        (EducationKind.PART_TIME, "education.partTime", part_time),
+    for kind, prefix, given in (
+        (EducationKind.FULL_TIME, "education.fullTime", answer.full_time),
+        (EducationKind.PART_TIME, "education.partTime", answer.part_time),
     ):
-        if answer is None:
-            cleaned[kind] = None
+        cleaned[kind] = None
+        if given is None:
             continue
         try:
             cleaned[kind] = clean_education(
-                answer, prefix, birth_date=birth, reference=reference, today=now.date()
+                given, prefix, birth_date=birth, reference=reference, today=now.date()
             )
         except ProblemsFound as exc:
             problems += exc.problems
@@ -425,29 +478,143 @@ async def save_education(
         if values is not None:
             after |= {f"{prefix}.{api}": getattr(values, attr) for api, attr in _EDUCATION.items()}
     _check_frozen(data, before, after)
-    await _claim_version(session, data.registration, expected_version, now)
-    for kind in (EducationKind.FULL_TIME, EducationKind.PART_TIME):
-        current = data.full_time if kind is EducationKind.FULL_TIME else data.part_time
-        values = cleaned[kind]
+
+    async def write() -> None:
+        for kind in (EducationKind.FULL_TIME, EducationKind.PART_TIME):
+            current = data.full_time if kind is EducationKind.FULL_TIME else data.part_time
+            values = cleaned[kind]
+            row: EducationSection | None = None
+            if values is None:
+                if current is not None:
+                    await session.delete(current)
+            else:
+                row = current or EducationSection(
+                    registration_id=data.id, kind=kind, **vars(values)
+                )
+                for attr, value in vars(values).items():
+                    setattr(row, attr, value)
+                session.add(row)
+            if kind is EducationKind.FULL_TIME:
+                data.full_time = row
+            else:
+                data.part_time = row
+        data.registration.education_saved_at = now
+        session.add(data.registration)
+
+    unchanged = data.registration.education_saved_at is not None and before == after
+    return _Plan(not unchanged, write)
+
+
+def _plan_qualification(
+    session: AsyncSession,
+    reference: ReferenceData,
+    data: RegistrationData,
+    answer: QualificationAnswer | None,
+    birth: date | None,
+    now: datetime,
+) -> _Plan:
+    values = (
+        clean_qualification(answer, birth_date=birth, reference=reference, today=now.date())
+        if answer is not None
+        else None
+    )
+    before = _flat("qualification", data.qualification, _QUALIFICATION)
+    after = (
+        {}
+        if values is None
+        else {f"qualification.{api}": getattr(values, attr) for api, attr in _QUALIFICATION.items()}
+    )
+    _check_frozen(data, before, after)
+
+    async def write() -> None:
         if values is None:
-            if current is not None:
-                await session.delete(current)
-            row = None
+            if data.qualification is not None:
+                await session.delete(data.qualification)
+            data.qualification = None
         else:
-            row = current or EducationSection(
-                registration_id=registration_id, kind=kind, **vars(values)
+            row = data.qualification or QualificationSection(
+                registration_id=data.id, **vars(values)
             )
             for attr, value in vars(values).items():
                 setattr(row, attr, value)
             session.add(row)
-        if kind is EducationKind.FULL_TIME:
-            data.full_time = row
-        else:
-            data.part_time = row
-    data.registration.education_saved_at = now
-    session.add(data.registration)
-    await session.flush()
-    return EditResult(data, await _retire_unrequired(session, data, now))
+            data.qualification = row
+        data.registration.qualification_saved_at = now
+        session.add(data.registration)
+
+    unchanged = data.registration.qualification_saved_at is not None and before == after
+    return _Plan(not unchanged, write)
+
+
+def _birth(data: RegistrationData) -> date | None:
+    return data.basic.birth_date if data.basic else None
+
+
+async def acknowledge_notice(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    registration_id: str,
+    expected_version: int,
+    eligibility: list[str],
+    now: datetime,
+) -> EditResult:
+    data = await _editable(session, registration_id, person_id, expected_version)
+    plan = _plan_notice(session, data, eligibility, now)
+    return await _carry_out(session, data, expected_version, now, [plan])
+
+
+async def save_basic_info(
+    session: AsyncSession,
+    reference: ReferenceData,
+    *,
+    person_id: int,
+    registration_id: str,
+    expected_version: int,
+    answer: BasicInfoAnswer,
+    now: datetime,
+) -> EditResult:
+    data = await _editable(session, registration_id, person_id, expected_version)
+    person = await _person(session, person_id)
+    plan, _ = _plan_basic(session, reference, data, person, answer, now)
+    return await _carry_out(session, data, expected_version, now, [plan])
+
+
+async def save_work_or_residence(
+    session: AsyncSession,
+    reference: ReferenceData,
+    *,
+    person_id: int,
+    registration_id: str,
+    expected_version: int,
+    work_unit: WorkUnitAnswer | None,
+    residence: ResidenceAnswer | None,
+    directory_name: str | None,
+    now: datetime,
+) -> EditResult:
+    answer = WorkOrResidenceAnswer(work_unit, residence, directory_name)
+    if (work_unit is None) == (residence is None):
+        raise _problem("workUnit", ErrorCode.WORK_OR_RESIDENCE_EXCLUSIVE)
+    data = await _editable(session, registration_id, person_id, expected_version)
+    plan = _plan_work_or_residence(session, reference, data, answer, _birth(data), now)
+    return await _carry_out(session, data, expected_version, now, [plan])
+
+
+async def save_education(
+    session: AsyncSession,
+    reference: ReferenceData,
+    *,
+    person_id: int,
+    registration_id: str,
+    expected_version: int,
+    full_time: EducationAnswer | None,
+    part_time: EducationAnswer | None,
+    now: datetime,
+) -> EditResult:
+    data = await _editable(session, registration_id, person_id, expected_version)
+    answer = EducationAnswers(full_time, part_time)
+    plan = _plan_education(session, reference, data, answer, _birth(data), now)
+    return await _carry_out(session, data, expected_version, now, [plan])
 
 
 async def save_qualification(
@@ -461,103 +628,59 @@ async def save_qualification(
     now: datetime,
 ) -> EditResult:
     data = await _editable(session, registration_id, person_id, expected_version)
-    birth = data.basic.birth_date if data.basic else None
-    values = (
-        clean_qualification(answer, birth_date=birth, reference=reference, today=now.date())
-        if answer is not None
-        else None
-    )
-    after = (
-        {}
-        if values is None
-        else {f"qualification.{api}": getattr(values, attr) for api, attr in _QUALIFICATION.items()}
-    )
-    _check_frozen(data, _flat("qualification", data.qualification, _QUALIFICATION), after)
-    await _claim_version(session, data.registration, expected_version, now)
-    if values is None:
-        if data.qualification is not None:
-            await session.delete(data.qualification)
-        data.qualification = None
-    else:
-        row = data.qualification or QualificationSection(
-            registration_id=registration_id, **vars(values)
-        )
-        for attr, value in vars(values).items():
-            setattr(row, attr, value)
-        session.add(row)
-        data.qualification = row
-    data.registration.qualification_saved_at = now
-    session.add(data.registration)
-    await session.flush()
-    return EditResult(data, await _retire_unrequired(session, data, now))
+    plan = _plan_qualification(session, reference, data, answer, _birth(data), now)
+    return await _carry_out(session, data, expected_version, now, [plan])
 
 
-# -- submit and withdraw ----------------------------------------------------------------------
-
-
-def recheck(data: RegistrationData, reference: ReferenceData, today: date) -> list[FieldProblem]:
-    """Re-run every step's rules on the stored answers (dates move on; the birth date may have
-    been entered after the work and education steps)."""
+async def save_registration(
+    session: AsyncSession,
+    reference: ReferenceData,
+    *,
+    person_id: int,
+    registration_id: str,
+    expected_version: int,
+    answers: FormAnswers,
+    now: datetime,
+) -> EditResult:
+    """Save several steps at once, all or nothing: every step's problems are reported
+    together (with the step mutations' paths) and nothing is written if there is any. A
+    birth date given here is the one the other steps are checked against."""
+    data = await _editable(session, registration_id, person_id, expected_version)
+    plans: list[_Plan] = []
     problems: list[FieldProblem] = []
-    birth = data.basic.birth_date if data.basic else None
+    birth = _birth(data)
 
-    def collect(fn: Any, *args: Any, **kwargs: Any) -> None:
+    def plan(make: Callable[[], _Plan]) -> None:
         try:
-            fn(*args, **kwargs)
+            plans.append(make())
         except ProblemsFound as exc:
             problems.extend(exc.problems)
 
-    if data.work_unit is not None:
-        w = data.work_unit
-        collect(
-            clean_work_unit,
-            WorkUnitAnswer(
-                w.credit_code,
-                w.unit_name,
-                w.economic_type,
-                w.office_division_code,
-                w.postal_code,
-                w.accounting_start_date,
-                w.accounting_post,
-                w.administrative_title,
-            ),
-            birth_date=birth,
-            reference=reference,
-            today=today,
-        )
-    for prefix, e in (
-        ("education.fullTime", data.full_time),
-        ("education.partTime", data.part_time),
-    ):
-        if e is not None:
-            collect(
-                clean_education,
-                EducationAnswer(
-                    e.level, e.degree, e.verification_number, e.major, e.school, e.graduation_date
-                ),
-                prefix,
-                birth_date=birth,
-                reference=reference,
-                today=today,
+    if answers.notice is not None:
+        notice = answers.notice
+        plan(lambda: _plan_notice(session, data, notice, now))
+    if answers.basic_info is not None:
+        person = await _person(session, person_id)
+        try:
+            basic_plan, birth = _plan_basic(
+                session, reference, data, person, answers.basic_info, now
             )
-    if data.qualification is not None:
-        q = data.qualification
-        collect(
-            clean_qualification,
-            QualificationAnswer(
-                q.level,
-                q.type,
-                q.acquisition_method,
-                q.acquired_on,
-                q.appointed_post,
-                q.appointed_on,
-                q.certificate_number,
-            ),
-            birth_date=birth,
-            reference=reference,
-            today=today,
-        )
-    return problems
+            plans.append(basic_plan)
+        except ProblemsFound as exc:
+            problems.extend(exc.problems)
+    if (place := answers.work_or_residence) is not None:
+        plan(lambda: _plan_work_or_residence(session, reference, data, place, birth, now))
+    if (education := answers.education) is not None:
+        plan(lambda: _plan_education(session, reference, data, education, birth, now))
+    if (qualification := answers.qualification) is not None:
+        step = qualification.answer
+        plan(lambda: _plan_qualification(session, reference, data, step, birth, now))
+    if problems:
+        raise ProblemsFound(problems)
+    return await _carry_out(session, data, expected_version, now, plans)
+
+
+# -- submit and withdraw ----------------------------------------------------------------------
 
 
 async def submit_registration(

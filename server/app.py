@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql (HTTP and graphql-transport-ws), health probes, uploads."""
+"""The Starlette application: /graphql (HTTP, graphql-transport-ws and graphql-ws), health probes, uploads."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from config.logs import configure_logging
 from config.settings import Settings
@@ -55,7 +55,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         schema=schema,
         graphql_ide="graphiql" if settings.is_dev else None,
         allow_queries_via_get=False,
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        # sockets carry their token in connection_init (or an Authorization header a page
+        # cannot set): no ambient credentials, so any origin (mini-program shells send one)
+        allowed_origins=("*",),
         connection_init_wait_timeout=timedelta(seconds=10),
         max_subscriptions_per_connection=20,
     )

@@ -33,8 +33,9 @@ from services.dispatcher import (
     OutboxDispatcher,
 )
 from services.principal import Principal
+from services.revocations import Revocations
 from services.sessions import SessionConfig
-from services.staff import AddressLimiter, LoginPolicy
+from services.staff import AddressLimiter, LoginBackoff, LoginPolicy
 from storage import factory as storage_factory
 from storage.base import AttachmentStorage
 
@@ -48,6 +49,8 @@ class Services:
     session_config: SessionConfig
     login_policy: LoginPolicy
     login_limiter: AddressLimiter
+    login_backoff: LoginBackoff
+    upload_limiter: AddressLimiter
     outbound_http: httpx.AsyncClient
     alipay: IdentityProvider
     zlb: IdentityProvider
@@ -59,12 +62,18 @@ class Services:
     dispatcher: OutboxDispatcher | None = None
     _wake_tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _sweeper: asyncio.Task[None] | None = None
+    _revocations: Revocations | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         outbound_http = httpx.AsyncClient(
             timeout=httpx.Timeout(5.0), limits=httpx.Limits(max_connections=50)
+        )
+        login_policy = LoginPolicy(
+            max_failures=settings.staff_login_max_failures,
+            lock_for=timedelta(minutes=settings.staff_login_lock_minutes),
+            per_address=settings.staff_login_per_ip,
         )
         db = session_factory(engine)
         identities = identity_providers.from_settings(settings, outbound_http)
@@ -78,12 +87,12 @@ class Services:
                 access_lifetime=timedelta(minutes=settings.access_token_minutes),
                 refresh_lifetime=timedelta(days=settings.refresh_token_days),
             ),
-            login_policy=LoginPolicy(
-                max_failures=settings.staff_login_max_failures,
-                lock_for=timedelta(minutes=settings.staff_login_lock_minutes),
-                per_address=settings.staff_login_per_ip,
-            ),
+            login_policy=login_policy,
             login_limiter=AddressLimiter(settings.staff_login_per_ip, settings.redis_url),
+            login_backoff=LoginBackoff(login_policy, settings.redis_url),
+            upload_limiter=AddressLimiter(
+                settings.upload_requests_per_person, settings.redis_url, "upload-request"
+            ),
             outbound_http=outbound_http,
             alipay=identities.alipay,
             zlb=identities.zlb,
@@ -102,6 +111,13 @@ class Services:
         return hashlib.sha256(
             b"templates:" + self.settings.secret_key.get_secret_value().encode()
         ).digest()
+
+    @property
+    def revocations(self) -> Revocations:
+        """Session revocations over the broker (``services.revocations``)."""
+        if self._revocations is None:
+            self._revocations = Revocations(self.broker)
+        return self._revocations
 
     async def start(self) -> None:
         await self.start_storage()
@@ -148,6 +164,7 @@ class Services:
     async def start_realtime(self) -> None:
         """Start the event broker and, with DISPATCHER_IN_PROCESS, the outbox dispatcher."""
         await self.broker.start()
+        await self.revocations.start()
         if not self.settings.dispatcher_in_process and isinstance(self.broker, InProcessBroker):
             structlog.get_logger("services").warning(
                 "services.dispatcher_unreachable",
@@ -170,6 +187,7 @@ class Services:
             self.dispatcher = None
         for task in list(self._wake_tasks):
             task.cancel()
+        await self.revocations.aclose()
         await self.broker.aclose()
         await self.sms_sender.aclose()
 
@@ -208,6 +226,8 @@ class Services:
             self._sweeper = None
         await self.storage.aclose()
         await self.close_realtime()
+        for limiter in (self.login_limiter, self.login_backoff, self.upload_limiter):
+            await limiter.aclose()
         await self.outbound_http.aclose()
         await self.engine.dispose()
 

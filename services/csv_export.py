@@ -4,8 +4,7 @@ Who may export (checked when the link is issued, and again when it is used):
 
 - REVIEWER: their own department, identity shown;
 - PROVINCE: any department, identity shown;
-- DASHBOARD: any department, identity masked (name ``张*``, ID number ``330102********1234``,
-  phone ``138****5678``, no birth date).
+- DASHBOARD: any department, counts only (:mod:`services.csv_aggregate`): no row per person.
 
 The link is ``<base_url>/exports/registrations.csv?department=…&masked=…&staff=…&expires=…
 &signature=…``: the signature is an HMAC-SHA256, under a key derived from
@@ -54,6 +53,8 @@ from models.registration import (
     Status,
     WorkUnitSection,
 )
+from services.csv_aggregate import HEADER as AGGREGATE_HEADER
+from services.csv_aggregate import aggregate_rows
 from services.principal import Principal
 
 log = structlog.get_logger(__name__)
@@ -308,12 +309,14 @@ async def export_rows(
         after = rows[-1][0].id
 
 
-async def csv_chunks(rows: AsyncIterator[list[str]], counter: list[int]) -> AsyncIterator[str]:
+async def csv_chunks(
+    rows: AsyncIterator[list[str]], counter: list[int], header: tuple[str, ...] = HEADER
+) -> AsyncIterator[str]:
     """The CSV text (UTF-8 BOM first, for spreadsheets), one chunk per ~200 rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow(HEADER)
+    writer.writerow(header)
     pending = 0
     async for row in rows:
         writer.writerow([cell(v) for v in row])
@@ -344,10 +347,15 @@ def routes(secret: str, db: SessionFactory, reference: ReferenceData) -> list[Ba
         if not still_allowed(staff, grant):
             return PlainTextResponse("没有导出此部门登记信息的权限。", status_code=403)
         counter = [0]
-        rows = export_rows(db, reference, grant.department_code, masked=grant.masked)
+        if grant.masked:  # statistics staff: aggregates, never a row per person
+            rows = aggregate_rows(db, reference, grant.department_code)
+            header: tuple[str, ...] = AGGREGATE_HEADER
+        else:
+            rows = export_rows(db, reference, grant.department_code, masked=False)
+            header = HEADER
 
         async def body() -> AsyncIterator[str]:
-            async for chunk in csv_chunks(rows, counter):
+            async for chunk in csv_chunks(rows, counter, header):
                 yield chunk
             log.info(
                 "registration_export",
@@ -357,9 +365,8 @@ def routes(secret: str, db: SessionFactory, reference: ReferenceData) -> list[Ba
                 rows=counter[0],
             )
 
-        filename = (
-            f"registrations-{grant.department_code}-{now.astimezone(CHINA_TZ):%Y%m%d%H%M}.csv"
-        )
+        kind = "registration-counts" if grant.masked else "registrations"
+        filename = f"{kind}-{grant.department_code}-{now.astimezone(CHINA_TZ):%Y%m%d%H%M}.csv"
         return StreamingResponse(
             body(),
             media_type="text/csv; charset=utf-8",

@@ -1,11 +1,15 @@
 """Staff accounts: creation with the portal's username and password rules, and sign-in with
-failed-attempt limits per account (a lock) and per address (a rate limit)."""
+a back-off per (username, address) and a rate limit per address.
+
+Nothing in sign-in tells whether a username exists: unknown and known names are answered with
+the same codes after the same argon2 work, and the back-off counts failures for any name typed,
+so someone elsewhere cannot lock a reviewer out (it is keyed on the address too)."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,7 +33,7 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_HASHER.hash, password)
 
 
-async def _verify(hash_: str, password: str) -> bool:
+async def verify_password(hash_: str, password: str) -> bool:
     def check() -> bool:
         try:
             return _HASHER.verify(hash_, password)
@@ -80,69 +84,99 @@ async def create_staff_account(
 
 @dataclass(frozen=True, slots=True)
 class LoginPolicy:
-    max_failures: int
-    lock_for: timedelta
+    max_failures: int  # failures of one username from one address ...
+    lock_for: timedelta  # ... within this window, and it is refused until the oldest ages out
     per_address: str  # e.g. "20/minute"
 
 
-class AddressLimiter:
-    """Staff login attempts per client address: in memory, or in Redis shared by workers."""
-
-    def __init__(self, per_address: str, redis_url: str = "") -> None:
-        storage: Storage = (
-            RedisStorage(
-                redis_url.replace("redis://", "async+redis://", 1), implementation="redispy"
-            )
-            if redis_url
-            else MemoryStorage()
+def _storage(redis_url: str) -> Storage:
+    if redis_url:
+        return RedisStorage(
+            redis_url.replace("redis://", "async+redis://", 1), implementation="redispy"
         )
-        self._limiter = MovingWindowRateLimiter(storage)
+    return MemoryStorage()
+
+
+async def _close_storage(storage: Storage) -> None:
+    """Close the Redis connection pool behind a limiter (nothing to do in memory)."""
+    client = getattr(getattr(storage, "bridge", None), "storage", None)
+    if isinstance(storage, RedisStorage) and client is not None:
+        await client.aclose()
+
+
+class AddressLimiter:
+    """Attempts per key (a client address, an applicant) in a moving window: in memory, or in
+    Redis shared by workers. ``namespace`` keeps the uses apart."""
+
+    def __init__(
+        self, per_address: str, redis_url: str = "", namespace: str = "staff-login"
+    ) -> None:
+        self._limiter = MovingWindowRateLimiter(_storage(redis_url))
         self._limit = parse(per_address)
+        self._namespace = namespace
 
     async def hit(self, address: str) -> bool:
-        """Count one attempt; False when the address is over its limit."""
-        return await self._limiter.hit(self._limit, "staff-login", address)
+        """Count one attempt; False when the key is over its limit."""
+        return await self._limiter.hit(self._limit, self._namespace, address)
+
+    async def aclose(self) -> None:
+        await _close_storage(self._limiter.storage)
+
+
+class LoginBackoff:
+    """Failed sign-ins per (username, login epoch, address) in a moving window."""
+
+    def __init__(self, policy: LoginPolicy, redis_url: str = "") -> None:
+        self._limiter = MovingWindowRateLimiter(_storage(redis_url))
+        seconds = max(1, int(policy.lock_for.total_seconds()))
+        self._limit = parse(f"{policy.max_failures} per {seconds} seconds")
+
+    async def blocked(self, key: tuple[str, int, str]) -> bool:
+        return not await self._limiter.test(self._limit, "staff-backoff", *map(str, key))
+
+    async def failed(self, key: tuple[str, int, str]) -> bool:
+        """Count one failure; True when this failure used up the window's allowance."""
+        await self._limiter.hit(self._limit, "staff-backoff", *map(str, key))
+        return await self.blocked(key)
+
+    async def clear(self, key: tuple[str, int, str]) -> None:
+        await self._limiter.clear(self._limit, "staff-backoff", *map(str, key))
+
+    async def aclose(self) -> None:
+        await _close_storage(self._limiter.storage)
+
+
+def _refused(code: ErrorCode = ErrorCode.INVALID_CREDENTIALS) -> ProblemsFound:
+    return ProblemsFound([FieldProblem("password", code)])
 
 
 async def staff_login(
     db: AsyncSession,
-    policy: LoginPolicy,
+    backoff: LoginBackoff,
     *,
     username: str,
     password: str,
-    now: datetime,
+    address: str,
 ) -> StaffAccount:
-    """The account, when the password is right and the account is not locked.
+    """The account, when the password is right and this name is not backing off here.
 
-    Raises ProblemsFound with INVALID_CREDENTIALS (unknown user or wrong password: the same
-    answer for both) or ACCOUNT_LOCKED. Failed attempts are counted on the account and lock it
-    for a while after ``policy.max_failures`` in a row.
+    Raises ProblemsFound with INVALID_CREDENTIALS (unknown user, inactive account or wrong
+    password: the same answer for all) or ACCOUNT_LOCKED (too many failures of this name from
+    this address lately, whether or not the name exists).
     """
-    if not username_ok(username):  # cannot name an account; never sent to the database
-        await _verify(_DUMMY_HASH, password)
-        raise ProblemsFound([FieldProblem("password", ErrorCode.INVALID_CREDENTIALS)])
-    account = (
-        await db.exec(
-            select(StaffAccount).where(StaffAccount.username == username).with_for_update()
-        )
-    ).first()
-    if account is None or not account.active:
-        await _verify(_DUMMY_HASH, password)
-        raise ProblemsFound([FieldProblem("password", ErrorCode.INVALID_CREDENTIALS)])
-    if account.locked_until is not None and account.locked_until > now:
-        raise ProblemsFound([FieldProblem("username", ErrorCode.ACCOUNT_LOCKED)])
-    if not await _verify(account.password_hash, password):
-        account.failed_attempts += 1
-        locked = account.failed_attempts >= policy.max_failures
-        if locked:
-            account.locked_until = now + policy.lock_for
-            account.failed_attempts = 0
-        db.add(account)
-        await db.flush()
-        code = ErrorCode.ACCOUNT_LOCKED if locked else ErrorCode.INVALID_CREDENTIALS
-        raise ProblemsFound([FieldProblem("password", code)])
-    account.failed_attempts = 0
-    account.locked_until = None
-    db.add(account)
-    await db.flush()
+    account = None
+    if username_ok(username):  # a name that cannot be an account is never sent to the database
+        account = (
+            await db.exec(select(StaffAccount).where(StaffAccount.username == username))
+        ).first()
+    if account is not None and not account.active:
+        account = None
+    key = (username.lower(), account.login_epoch if account else 0, address)
+    if await backoff.blocked(key):
+        raise _refused(ErrorCode.ACCOUNT_LOCKED)
+    ok = await verify_password(account.password_hash if account else _DUMMY_HASH, password)
+    if account is None or not ok:
+        locked = await backoff.failed(key)
+        raise _refused(ErrorCode.ACCOUNT_LOCKED if locked else ErrorCode.INVALID_CREDENTIALS)
+    await backoff.clear(key)
     return account

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -37,6 +40,11 @@ def issue_access_token(secret: str, session_id: str, now: datetime, lifetime: ti
 
 def read_access_token(secret: str, token: str) -> str:
     """The session id of a valid access token; raises TokenInvalid otherwise."""
+    return read_access_claims(secret, token).session_id
+
+
+def read_access_claims(secret: str, token: str) -> AccessClaims:
+    """The session id and expiry of a valid access token; raises TokenInvalid otherwise."""
     try:
         claims = jwt.decode(
             token,
@@ -52,11 +60,18 @@ def read_access_token(secret: str, token: str) -> str:
         raise TokenInvalid("invalid") from exc
     if claims.get("typ") != "access" or not isinstance(claims.get("sid"), str):
         raise TokenInvalid("invalid")
-    return str(claims["sid"])
+    expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
+    return AccessClaims(session_id=str(claims["sid"]), expires_at=expires_at)
 
 
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def successor_refresh_token(key: bytes, refresh_token: str) -> str:
+    """The refresh token that replaces ``refresh_token``: derived, so it is never stored."""
+    digest = hmac.new(key, refresh_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def new_id() -> str:

@@ -108,7 +108,7 @@ from typing import Final, cast
 
 from PIL import Image, ImageChops, ImageFilter, ImageStat, JpegImagePlugin
 
-from models.errors import ErrorCode, FieldProblem
+from models.errors import ErrorCode, FieldProblem, size_limit_message
 
 PHOTO_MIN_BYTES: Final = 60 * 1024 + 1  # "larger than 60 KB"
 PHOTO_MAX_BYTES: Final = 3 * 1024 * 1024 - 1  # "smaller than 3 MB"
@@ -210,9 +210,10 @@ class UpscaleMeasure:
 
 
 class _Refused(Exception):
-    def __init__(self, code: ErrorCode) -> None:
+    def __init__(self, code: ErrorCode, message: str = "") -> None:
         super().__init__(code)
         self.code = code
+        self.message = message
 
 
 @dataclass(slots=True)
@@ -232,12 +233,12 @@ class _Layout:
         return b"".join([*head, *self.pieces, b"\xff\xd9"])
 
 
-def _problem(code: ErrorCode) -> FieldProblem:
-    return FieldProblem("", code)
+def _problem(code: ErrorCode, message: str = "") -> FieldProblem:
+    return FieldProblem("", code, message)
 
 
-def _refusal(code: ErrorCode, width: int = 0, height: int = 0) -> ImageCheck:
-    return ImageCheck([_problem(code)], width, height, None, None)
+def _refusal(refused: _Refused, width: int = 0, height: int = 0) -> ImageCheck:
+    return ImageCheck([_problem(refused.code, refused.message)], width, height, None, None)
 
 
 def _walk_jpeg(data: bytes) -> _Layout:
@@ -374,9 +375,11 @@ def _gate(data: bytes, min_bytes: int, max_bytes: int) -> tuple[_Layout, Image.I
     if not data.startswith(b"\xff\xd8\xff"):
         raise _Refused(ErrorCode.FILE_NOT_JPEG)
     if len(data) > max_bytes:
-        raise _Refused(ErrorCode.FILE_TOO_LARGE)
+        code = ErrorCode.FILE_TOO_LARGE
+        raise _Refused(code, size_limit_message(code, max_bytes))
     if len(data) < min_bytes:
-        raise _Refused(ErrorCode.FILE_TOO_SMALL)
+        code = ErrorCode.FILE_TOO_SMALL
+        raise _Refused(code, size_limit_message(code, min_bytes))
     layout = _walk_jpeg(data)
     if layout.width * layout.height > MAX_PIXELS:
         raise _Refused(ErrorCode.IMAGE_TOO_MANY_PIXELS)
@@ -601,7 +604,7 @@ def _inspect_photo(
     try:
         layout, image, orientation = _gate(data, min_bytes, max_bytes)
     except _Refused as refused:
-        return _refusal(refused.code), None
+        return _refusal(refused), None
     width, height = _upright_size(layout.width, layout.height, orientation)
     problems: list[FieldProblem] = []
     if width < PHOTO_MIN_WIDTH or height < PHOTO_MIN_HEIGHT:
@@ -625,7 +628,7 @@ def _inspect_photo(
         thumbnail = _thumbnail(picture)
         cleaned = _cleaned(data, layout, orientation)
     except _Refused as refused:
-        return _refusal(refused.code, width, height), None
+        return _refusal(refused, width, height), None
     finally:
         image.close()
     return ImageCheck(problems, width, height, cleaned, thumbnail), measure
@@ -642,11 +645,11 @@ def check_document(
     try:
         layout, image, orientation = _gate(data, min_bytes, max_bytes)
     except _Refused as refused:
-        return _refusal(refused.code)
+        return _refusal(refused)
     width, height = _upright_size(layout.width, layout.height, orientation)
     if min(width, height) < DOCUMENT_MIN_SHORT_SIDE:
         image.close()
-        return _refusal(ErrorCode.DOCUMENT_LOW_RESOLUTION, width, height)
+        return _refusal(_Refused(ErrorCode.DOCUMENT_LOW_RESOLUTION), width, height)
     problems: list[FieldProblem] = []
     try:
         picture = _decode_reduced(image, orientation, (BLANK_ANALYSIS_SIDE, BLANK_ANALYSIS_SIDE))
@@ -655,7 +658,7 @@ def check_document(
         thumbnail = _thumbnail(picture)
         cleaned = _cleaned(data, layout, orientation)
     except _Refused as refused:
-        return _refusal(refused.code, width, height)
+        return _refusal(refused, width, height)
     finally:
         image.close()
     return ImageCheck(problems, width, height, cleaned, thumbnail)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -38,6 +39,7 @@ import anyio.to_thread
 
 from models.link_signing import link_key, link_signature, signature_holds
 from storage.base import (
+    MAX_EXPIRES_IN_S,
     StorageError,
     StoredObject,
     UploadTicket,
@@ -86,6 +88,8 @@ class AcceptedPost:
     min_bytes: int
     max_bytes: int
     success_status: int
+    #: names the policy for single use (the hash of the policy document)
+    policy_id: str = ""
 
 
 def _iso_z(moment: float) -> str:
@@ -128,6 +132,7 @@ class LocalDiskStorage:
         self._get_key = link_key(secret, "local-storage/get")
         self._objects = self.root / "objects"
         self._tmp = self.root / "tmp"
+        self._used = self.root / "used-policies"
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -147,6 +152,31 @@ class LocalDiskStorage:
     def _make_dirs(self) -> None:
         self._objects.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._used.mkdir(parents=True, exist_ok=True)
+        # a policy cannot outlive MAX_EXPIRES_IN_S: older marks guard nothing any more
+        horizon = self._clock() - MAX_EXPIRES_IN_S
+        for mark in self._used.iterdir():
+            if mark.stat().st_mtime < horizon:
+                mark.unlink(missing_ok=True)
+
+    def _claim_sync(self, signature: str) -> bool:
+        self._used.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self._used / signature, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return False
+        os.close(fd)
+        return True
+
+    async def claim_policy(self, accepted: AcceptedPost) -> bool:
+        """Mark the policy of ``accepted`` used; False when a file was already POSTed with it.
+
+        S3 lets a policy be used until it expires; here each one carries one file only.
+        """
+        try:
+            return await anyio.to_thread.run_sync(self._claim_sync, accepted.policy_id)
+        except OSError as exc:
+            raise StorageError(f"cannot record the policy's use: {exc}") from exc
 
     # paths ---------------------------------------------------------------------------------
 
@@ -228,7 +258,9 @@ class LocalDiskStorage:
                 "The request signature we calculated does not match the signature you "
                 "provided. Check your key and signing method.",
             )
-        return evaluate_post_policy(policy_b64, form, now=self._clock())
+        accepted = evaluate_post_policy(policy_b64, form, now=self._clock())
+        policy_id = hashlib.sha256(policy_b64.encode("ascii")).hexdigest()
+        return dataclasses.replace(accepted, policy_id=policy_id)
 
     # downloads ---------------------------------------------------------------------------
 

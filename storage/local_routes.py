@@ -8,8 +8,10 @@ that ``storage.base_url`` names:
   is then read with a hard cap at the policy's maximum, so an oversized upload is cut off
   after ``max + 1`` bytes instead of being buffered whole. Success is ``204 No Content``
   (or 200/201 when ``success_action_status`` asks, as on S3); failures are S3's status
-  codes with an S3-style XML ``<Error>`` body. Fields after the file are ignored, as S3
-  ignores them. Nothing is written unless every condition held.
+  codes with a JSON body a phone can show: ``{"code", "message", "s3Code", "detail"}``
+  (``message`` Chinese, naming the size limit when the size is wrong; ``s3Code`` and
+  ``detail`` what S3 would have said). Fields after the file are ignored, as S3 ignores
+  them. Nothing is written unless every condition held.
 - ``GET|HEAD /files/{key:path}?expires=...&signature=...``: a signed download.
 """
 
@@ -18,12 +20,14 @@ from __future__ import annotations
 import uuid
 from xml.sax.saxutils import escape
 
+import orjson
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from models.errors import ErrorCode, message_for, size_limit_message
 from storage.base import StorageError
 from storage.local import (
     MAX_PRE_FILE_BYTES,
@@ -37,19 +41,43 @@ _MAX_HEADER_SIZE = 4096
 _ONE_FILE = "POST requires exactly one file upload per request, in the field named 'file'."
 
 
-def s3_error(status: int, code: str, message: str, **extra: str) -> Response:
-    """An S3-style XML error response."""
+#: codes of the local endpoint's answers that are not FieldError codes
+UPLOAD_FORM_INVALID = "UPLOAD_FORM_INVALID"
+STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
+FILE_NOT_FOUND = "FILE_NOT_FOUND"
+_MESSAGES = {
+    UPLOAD_FORM_INVALID: "上传请求无效：表单字段缺失或被改动。请重新申请上传，并原样提交返回的全部字段。",
+    STORAGE_UNAVAILABLE: "文件存储暂时不可用，请稍后再试。",
+    FILE_NOT_FOUND: "文件不存在或已被删除。",
+}
+
+
+def _our_code(status: int, s3_code: str, detail: str) -> tuple[str, str]:
+    if s3_code == "EntityTooLarge":
+        return ErrorCode.FILE_TOO_LARGE, message_for(ErrorCode.FILE_TOO_LARGE)
+    if s3_code == "EntityTooSmall":
+        return ErrorCode.FILE_TOO_SMALL, message_for(ErrorCode.FILE_TOO_SMALL)
+    if "expired" in detail.lower():
+        return ErrorCode.UPLOAD_EXPIRED, "上传已过期，请重新申请上传。"
+    if s3_code == "NoSuchKey":
+        return FILE_NOT_FOUND, _MESSAGES[FILE_NOT_FOUND]
+    if status >= 500:
+        return STORAGE_UNAVAILABLE, _MESSAGES[STORAGE_UNAVAILABLE]
+    return UPLOAD_FORM_INVALID, _MESSAGES[UPLOAD_FORM_INVALID]
+
+
+def storage_error(status: int, s3_code: str, detail: str, *, limit: int | None = None) -> Response:
+    """An error a phone can show: JSON with our ``code`` and a Chinese ``message`` (naming the
+    limit for a size), plus the S3 code and its English detail for developers."""
+    code, message = _our_code(status, s3_code, detail)
+    if limit is not None and code in (ErrorCode.FILE_TOO_LARGE, ErrorCode.FILE_TOO_SMALL):
+        message = size_limit_message(ErrorCode(code), limit)
     request_id = uuid.uuid4().hex[:16].upper()
-    body = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>",
-    ]
-    body.extend(f"<{name}>{escape(value)}</{name}>" for name, value in extra.items())
-    body.append(f"<RequestId>{request_id}</RequestId></Error>")
+    body = {"code": str(code), "message": message, "s3Code": s3_code, "detail": detail}
     return Response(
-        "".join(body),
+        orjson.dumps(body),
         status_code=status,
-        media_type="application/xml",
+        media_type="application/json",
         headers={"x-amz-request-id": request_id},
     )
 
@@ -162,11 +190,26 @@ class _PostForm:
         self.fields.append((self._name, value))
 
 
+async def _store(
+    storage: LocalDiskStorage, accepted: AcceptedPost, chunks: list[bytes]
+) -> Response | None:
+    """Write the file once per policy; an error response, or None when it was stored."""
+    try:
+        if not await storage.claim_policy(accepted):
+            return storage_error(403, "AccessDenied", "Invalid according to Policy: already used.")
+        await storage.write_atomic(accepted.key, b"".join(chunks))
+    except StorageError:
+        return storage_error(
+            500, "InternalError", "We encountered an internal error. Please try again."
+        )
+    return None
+
+
 async def _handle_upload(storage: LocalDiskStorage, request: Request) -> Response:
     mime, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if mime != b"multipart/form-data" or not boundary:
-        return s3_error(
+        return storage_error(
             400,
             "MalformedPOSTRequest",
             "The body of your POST request is not well-formed multipart/form-data.",
@@ -174,9 +217,9 @@ async def _handle_upload(storage: LocalDiskStorage, request: Request) -> Respons
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
-            return s3_error(400, "InvalidArgument", "Invalid Content-Length.")
+            return storage_error(400, "InvalidArgument", "Invalid Content-Length.")
         if int(declared) > storage.max_request_bytes:
-            return s3_error(
+            return storage_error(
                 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
             )
     form = _PostForm(storage)
@@ -195,28 +238,31 @@ async def _handle_upload(storage: LocalDiskStorage, request: Request) -> Respons
         else:
             parser.finalize()
     except PostPolicyError as exc:
-        return s3_error(exc.status, exc.code, exc.message)
+        limit = form.accepted.max_bytes if form.accepted else None
+        return storage_error(exc.status, exc.code, exc.message, limit=limit)
     except ClientDisconnect:
         return Response(status_code=400)  # nobody is listening; nothing was written
     except FormParserError:
-        return s3_error(
+        return storage_error(
             400,
             "MalformedPOSTRequest",
             "The body of your POST request is not well-formed multipart/form-data.",
         )
     if not form.done or form.accepted is None:
-        return s3_error(
+        return storage_error(
             400, "InvalidArgument", "POST requires exactly one file upload per request."
         )
     accepted = form.accepted
     if form.file_size < accepted.min_bytes:
-        return s3_error(
-            400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
+        return storage_error(
+            400,
+            "EntityTooSmall",
+            "Your proposed upload is smaller than the minimum allowed size",
+            limit=accepted.min_bytes,
         )
-    try:
-        await storage.write_atomic(accepted.key, b"".join(form.file_chunks))
-    except StorageError:
-        return s3_error(500, "InternalError", "We encountered an internal error. Please try again.")
+    refused = await _store(storage, accepted, form.file_chunks)
+    if refused is not None:
+        return refused
     if accepted.success_status == 201:
         location = f"{storage.base_url}/files/{accepted.key}"
         body = (
@@ -237,10 +283,10 @@ async def _handle_download(storage: LocalDiskStorage, request: Request) -> Respo
             request.query_params.get("signature", ""),
         )
     except PostPolicyError as exc:
-        return s3_error(exc.status, exc.code, exc.message)
+        return storage_error(exc.status, exc.code, exc.message)
     path = storage.path_for(key)
     if not path.is_file():
-        return s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=key)
+        return storage_error(404, "NoSuchKey", "The specified key does not exist.")
     media_type = storage.media_type_for(key)
     disposition = "inline" if media_type != "application/octet-stream" else "attachment"
     return FileResponse(

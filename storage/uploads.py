@@ -5,6 +5,11 @@ Rules: only the owner, only while the registration is editable (and, when it was
 only for a kind the reviewer reopened), only a kind the answers require, JPEG only, within the
 kind's size bounds. Files are never trusted until checked; a replaced file is deleted; a
 pending upload never confirmed expires and is swept away.
+
+A policy's size range is exactly the declared ``byteSize``; a registration has at most
+``MAX_PENDING_UPLOADS`` live policies at a time. Storage may accept a policy more than once
+until it expires (S3 does), so once a policy has expired the sweep deletes its pending key
+whatever became of the upload: a file sent again after the confirm does not stay.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from datetime import datetime, timedelta
 
 import anyio
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.attachments import Attachment, AttachmentKind, Upload, UploadStatus
 from models.db import SessionFactory, transaction
-from models.errors import ErrorCode, FieldProblem, ProblemsFound
+from models.errors import ErrorCode, FieldProblem, ProblemsFound, size_limit_message
 from models.limits import is_record_id
 from models.registration import EDITABLE_STATUSES, Registration, Status
 from models.registration_data import RegistrationData, load_registration
@@ -30,6 +36,8 @@ JPEG = "image/jpeg"
 ACCEPTED_CONTENT_TYPES = frozenset({"image/jpeg", "image/jpg", "image/pjpeg"})
 #: a pending upload is kept this long past its policy's expiry before it is swept
 SWEEP_GRACE = timedelta(minutes=30)
+#: live (unexpired, unconfirmed) upload policies one registration may hold
+MAX_PENDING_UPLOADS = 3
 
 
 def size_bounds(kind: AttachmentKind) -> tuple[int, int]:
@@ -61,6 +69,28 @@ def _check_target(data: RegistrationData, person_id: int, kind: AttachmentKind, 
         raise _fail(path, ErrorCode.ATTACHMENT_NOT_REQUIRED)
 
 
+async def _check_pending_count(session: AsyncSession, registration_id: str, now: datetime) -> None:
+    # the registration's row lock (PostgreSQL) / the write lock (SQLite) serialises requests
+    await session.exec(
+        update(Registration)
+        .where(col(Registration.id) == registration_id)
+        .values(updated_at=Registration.updated_at)
+    )
+    live = (
+        await session.exec(
+            select(func.count())
+            .select_from(Upload)
+            .where(
+                Upload.registration_id == registration_id,
+                Upload.status == UploadStatus.PENDING,
+                col(Upload.expires_at) > now,
+            )
+        )
+    ).one()
+    if live >= MAX_PENDING_UPLOADS:
+        raise _fail("registrationId", ErrorCode.TOO_MANY_PENDING_UPLOADS)
+
+
 @dataclass
 class RequestedUpload:
     upload: Upload
@@ -84,15 +114,18 @@ async def request_upload(
     if content_type.strip().lower() not in ACCEPTED_CONTENT_TYPES:
         raise _fail("contentType", ErrorCode.CONTENT_TYPE_NOT_ALLOWED)
     low, high = size_bounds(kind)
-    if byte_size > high:
-        raise _fail("byteSize", ErrorCode.FILE_TOO_LARGE)
-    if byte_size < low:
-        raise _fail("byteSize", ErrorCode.FILE_TOO_SMALL)
+    for wrong, code, limit in (
+        (byte_size > high, ErrorCode.FILE_TOO_LARGE, high),
+        (byte_size < low, ErrorCode.FILE_TOO_SMALL, low),
+    ):
+        if wrong:
+            raise ProblemsFound([FieldProblem("byteSize", code, size_limit_message(code, limit))])
     async with transaction(db) as session:
         data = await load_registration(session, registration_id)
         if data is None:
             raise _fail("registrationId", ErrorCode.NOT_FOUND)
         _check_target(data, person_id, kind, path)
+        await _check_pending_count(session, registration_id, now)
         upload = Upload(
             id=upload_id,
             registration_id=registration_id,
@@ -100,7 +133,7 @@ async def request_upload(
             pending_key=f"pending/{registration_id}/{upload_id}.jpg",
             content_type=JPEG,
             declared_bytes=byte_size,
-            max_bytes=high,
+            max_bytes=byte_size,
             created_at=now,
             expires_at=now + timedelta(seconds=expires_in_s),
         )
@@ -108,8 +141,8 @@ async def request_upload(
         ticket = await storage.presign_upload(
             upload.pending_key,
             content_type=JPEG,
-            min_bytes=low,
-            max_bytes=high,
+            min_bytes=byte_size,  # the policy admits exactly the declared size
+            max_bytes=byte_size,
             expires_in_s=expires_in_s,
         )
     return RequestedUpload(upload, ticket)
@@ -161,6 +194,7 @@ async def confirm_upload(
     kind = AttachmentKind(upload.kind)
     path = f"attachments.{kind.value}"
     if upload.status == UploadStatus.CONFIRMED:
+        await storage.delete(upload.pending_key)  # a file sent again with the spent policy
         raise _fail("uploadId", ErrorCode.UPLOAD_ALREADY_CONFIRMED)
     if upload.status != UploadStatus.PENDING:
         code = (
@@ -175,9 +209,17 @@ async def confirm_upload(
         if upload.expires_at <= now:
             raise _fail("uploadId", ErrorCode.UPLOAD_EXPIRED)
         raise _fail("uploadId", ErrorCode.UPLOAD_NOT_RECEIVED)
+    if len(content) > upload.declared_bytes:
+        # sent, but not the file announced (a different photo, or one edited after the request)
+        await _reject(db, storage, upload, [FieldProblem(path, ErrorCode.FILE_SIZE_MISMATCH)])
+        raise _fail(path, ErrorCode.FILE_SIZE_MISMATCH)
     check = (
         image_checks.check_photo if kind is AttachmentKind.ID_PHOTO else image_checks.check_document
     )
+    if len(content) != upload.declared_bytes:  # a storage that ignored the policy's range
+        problem = FieldProblem(path, ErrorCode.FILE_CORRUPT)
+        await _reject(db, storage, upload, [problem])
+        raise ProblemsFound([problem])
     result = await anyio.to_thread.run_sync(check, content)
     if result.blocking or result.cleaned is None:
         problems = [
@@ -284,20 +326,29 @@ async def _record(
 async def sweep_expired_uploads(
     db: SessionFactory, storage: AttachmentStorage, now: datetime
 ) -> int:
-    """Expire pending uploads past their policy (plus a grace period) and delete their files."""
+    """Expire pending uploads past their policy (plus a grace period) and delete their files;
+    delete the pending key of every upload whose policy has expired since, confirmed or not,
+    so a file POSTed again with a spent policy is removed. The number of uploads expired."""
     cutoff = now - SWEEP_GRACE
     async with transaction(db) as session:
         rows = (
             await session.exec(
                 select(Upload)
-                .where(Upload.status == UploadStatus.PENDING, col(Upload.expires_at) < cutoff)
+                .where(
+                    col(Upload.pending_cleared).is_(False),
+                    col(Upload.expires_at) < cutoff,
+                )
                 .limit(500)
             )
         ).all()
+        expired = 0
         for row in rows:
-            row.status = UploadStatus.EXPIRED
+            if row.status == UploadStatus.PENDING:
+                row.status = UploadStatus.EXPIRED
+                expired += 1
+            row.pending_cleared = True
             session.add(row)
         keys = [row.pending_key for row in rows]
     for key in keys:
         await storage.delete(key)
-    return len(keys)
+    return expired

@@ -28,6 +28,7 @@ class Api:
     services: Services
     token: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    app: Any = None  # the ASGI app, to reach it from another client address
 
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
@@ -53,7 +54,13 @@ class Api:
         return body["data"]
 
     def as_user(self, token: str) -> Api:
-        return Api(http=self.http, services=self.services, token=token, headers=self.headers)
+        return Api(
+            http=self.http,
+            services=self.services,
+            token=token,
+            headers=self.headers,
+            app=self.app,
+        )
 
 
 def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
@@ -77,6 +84,6 @@ async def running_api(settings: Settings) -> AsyncIterator[Api]:
     try:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield Api(http=http, services=services)
+            yield Api(http=http, services=services, app=app)
     finally:
         await services.close()

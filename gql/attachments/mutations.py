@@ -86,6 +86,10 @@ class AttachmentMutation:
             return RequestAttachmentUploadPayload(
                 errors=one_error("registrationId", ErrorCode.NOT_FOUND)
             )
+        if not await info.context.services.upload_limiter.hit(str(person_id)):
+            return RequestAttachmentUploadPayload(
+                errors=one_error("registrationId", ErrorCode.TOO_MANY_ATTEMPTS)
+            )
         requested = await refused(
             request_upload(
                 info.context.db,

@@ -33,6 +33,7 @@ from services.principal import Principal, role_for_department
 from services.sessions import (
     IssuedTokens,
     RefreshRejected,
+    RefreshReplayed,
     open_session,
     refresh_session,
     resolve_principal,
@@ -265,37 +266,51 @@ class AuthMutation:
         services = info.context.services
         if not await services.login_limiter.hit(info.context.client_address):
             return AuthPayload(errors=one_error("username", ErrorCode.TOO_MANY_ATTEMPTS))
-        now = utcnow()
         async with transaction(info.context.db) as db:
             # refused inside the transaction: failed attempts are still counted (committed)
             staff = await refused(
                 staff_login(
                     db,
-                    services.login_policy,
+                    services.login_backoff,
                     username=input.username[:MAX_USERNAME_INPUT],
                     password=input.password[:MAX_PASSWORD_INPUT],
-                    now=now,
+                    address=info.context.client_address,
                 )
             )
         if isinstance(staff, Refused):
             return AuthPayload(errors=staff.errors)
         return await _sign_in_staff(info, staff)
 
-    @strawberry.mutation(description="New tokens for a refresh token; the old one stops working.")
+    @strawberry.mutation(
+        description=(
+            "New tokens for a refresh token, which is then spent: sent again within 30 seconds "
+            "it returns the same new pair; later, the whole session ends (sign in again)."
+        )
+    )
     async def refresh_session(self, info: Info, refresh_token: str) -> AuthPayload:
         now = utcnow()
+        replayed: str | None = None
         try:
             async with transaction(info.context.db) as db:
-                tokens = await refresh_session(
-                    db,
-                    info.context.session_config,
-                    refresh_token[:MAX_REFRESH_TOKEN_INPUT],
-                    now=now,
+                try:
+                    tokens = await refresh_session(
+                        db,
+                        info.context.session_config,
+                        refresh_token[:MAX_REFRESH_TOKEN_INPUT],
+                        now=now,
+                    )
+                except RefreshReplayed as replay:  # the session's revocation is committed
+                    tokens = None
+                    replayed = replay.session_id
+                principal = (
+                    await resolve_principal(db, tokens.session_id, now=now) if tokens else None
                 )
-                principal = await resolve_principal(db, tokens.session_id, now=now)
         except RefreshRejected:
             return AuthPayload(errors=one_error("refreshToken", ErrorCode.REFRESH_TOKEN_INVALID))
-        if principal is None:
+        if replayed is not None:  # every worker closes the replayed session's sockets
+            await info.context.services.revocations.announce([replayed])
+        if tokens is None or principal is None:
+            log.info("refresh_token_replayed" if tokens is None else "refresh_without_principal")
             return AuthPayload(errors=one_error("refreshToken", ErrorCode.REFRESH_TOKEN_INVALID))
         return await _payload(info, tokens, principal)
 
@@ -307,4 +322,6 @@ class AuthMutation:
         assert principal is not None
         async with transaction(info.context.db) as db:
             await revoke_session(db, principal.session_id, now=utcnow())
+        # committed: every worker closes this session's sockets (services.revocations)
+        await info.context.services.revocations.announce([principal.session_id])
         return LogoutPayload(ok=True)

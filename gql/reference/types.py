@@ -8,6 +8,9 @@ import strawberry
 
 from models import reference as ref
 
+#: the values of the `Gender` enum the gender input takes, and their code in the gender list
+GENDER_INPUT_VALUES = {"MALE": "1", "FEMALE": "2"}
+
 
 @strawberry.type(description="One entry of a code list: the code to send, the name to show.")
 class Option:
@@ -96,5 +99,9 @@ class FormOptions:
             qualification_types=lists["qualificationTypes"],
             acquisition_methods=lists["acquisitionMethods"],
             appointed_posts=lists["appointedPosts"],
-            genders=[Option.of(o) for o in data.options("gender") if o.code in ("1", "2")],
+            # exactly what the gender input takes: the enum's names, with their Chinese labels
+            genders=[
+                Option(code=value, name=data.name_of("gender", code) or value)
+                for value, code in GENDER_INPUT_VALUES.items()
+            ],
         )

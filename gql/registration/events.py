@@ -1,7 +1,8 @@
 """A registration's history as clients read it: status changes and the items of a return.
 
 Shared by gql/registration (``history``), gql/review (decisions, the audit trail) and the
-subscriptions; it imports none of them.
+subscriptions; it imports none of them. ``parse_cursor`` reads the cursor both the
+``registrationEvents`` subscription and the polling ``history(after:)`` take: the event id.
 """
 
 from __future__ import annotations
@@ -9,12 +10,27 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from graphql import GraphQLError
 
+from gql.errors import GraphQLErrorCode, extensions_for
 from gql.reference.types import Option
+from models.limits import MAX_EVENT_CURSOR_DIGITS
 from models.reference import ReferenceData
 from models.registration import RegistrationEvent as EventRow
 from models.registration import Status as DomainStatus
 from models.review_reasons import reason_name
+
+
+def parse_cursor(after: str | None) -> int | None:
+    """``after`` as an event id; a GraphQL error (BAD_REQUEST) when it is not one."""
+    if after is None or after == "":
+        return None
+    if not after.isdigit() or len(after) > MAX_EVENT_CURSOR_DIGITS:
+        raise GraphQLError(
+            "after 不是有效的游标。", extensions=extensions_for(GraphQLErrorCode.BAD_REQUEST)
+        )
+    return int(after)
+
 
 strawberry.enum(DomainStatus, name="RegistrationStatus")
 RegistrationStatus = DomainStatus

@@ -10,21 +10,23 @@ from gql.registration.types import EligibilityBasis, Gender
 from models import sections
 
 
-@strawberry.input
-class AcknowledgeNoticeInput:
-    registration_id: strawberry.ID
-    expected_version: int
+@strawberry.input(description="登记须知 as a section of saveRegistration")
+class NoticeSectionInput:
     eligibility: list[EligibilityBasis] = strawberry.field(
         description="At least one: which of work unit, household, residence, school is in Zhejiang"
     )
 
 
+@strawberry.input
+class AcknowledgeNoticeInput(NoticeSectionInput):
+    registration_id: strawberry.ID
+    expected_version: int
+
+
 @strawberry.input(
     description="基本信息: gender and birthDate only for ID types that do not encode them"
 )
-class SaveBasicInfoInput:
-    registration_id: strawberry.ID
-    expected_version: int
+class BasicInfoSectionInput:
     country_or_region: str | None = None
     ethnic_group: str | None = None
     political_status: str | None = None
@@ -41,6 +43,14 @@ class SaveBasicInfoInput:
             gender=self.gender.value if self.gender else None,
             birth_date=self.birth_date,
         )
+
+
+@strawberry.input(
+    description="基本信息: gender and birthDate only for ID types that do not encode them"
+)
+class SaveBasicInfoInput(BasicInfoSectionInput):
+    registration_id: strawberry.ID
+    expected_version: int
 
 
 @strawberry.input
@@ -82,11 +92,15 @@ class ResidenceInput:
 
 
 @strawberry.input(description="Exactly one of workUnit or residence")
-class SaveWorkOrResidenceInput:
-    registration_id: strawberry.ID
-    expected_version: int
+class WorkOrResidenceSectionInput:
     work_unit: WorkUnitInput | None = None
     residence: ResidenceInput | None = None
+
+
+@strawberry.input(description="Exactly one of workUnit or residence")
+class SaveWorkOrResidenceInput(WorkOrResidenceSectionInput):
+    registration_id: strawberry.ID
+    expected_version: int
 
 
 @strawberry.input
@@ -110,11 +124,21 @@ class EducationInput:
 
 
 @strawberry.input(description="Null entries mean the applicant has none")
-class SaveEducationInput:
-    registration_id: strawberry.ID
-    expected_version: int
+class EducationSectionInput:
     full_time: EducationInput | None = None
     part_time: EducationInput | None = None
+
+    def answers(self) -> sections.EducationAnswers:
+        return sections.EducationAnswers(
+            self.full_time.answer() if self.full_time else None,
+            self.part_time.answer() if self.part_time else None,
+        )
+
+
+@strawberry.input(description="Null entries mean the applicant has none")
+class SaveEducationInput(EducationSectionInput):
+    registration_id: strawberry.ID
+    expected_version: int
 
 
 @strawberry.input
@@ -140,10 +164,29 @@ class QualificationInput:
 
 
 @strawberry.input(description="Null qualification: the applicant has none")
-class SaveQualificationInput:
+class QualificationSectionInput:
+    qualification: QualificationInput | None = None
+
+
+@strawberry.input(description="Null qualification: the applicant has none")
+class SaveQualificationInput(QualificationSectionInput):
     registration_id: strawberry.ID
     expected_version: int
-    qualification: QualificationInput | None = None
+
+
+@strawberry.input(
+    description="The whole form, or any part of it, in one request. Each section takes the "
+    "fields of its step mutation; an absent section is left as it is. All or nothing: any "
+    "error in any section and nothing is written."
+)
+class SaveRegistrationInput:
+    registration_id: strawberry.ID
+    expected_version: int
+    notice: NoticeSectionInput | None = None
+    basic_info: BasicInfoSectionInput | None = None
+    work_or_residence: WorkOrResidenceSectionInput | None = None
+    education: EducationSectionInput | None = None
+    qualification: QualificationSectionInput | None = None
 
 
 @strawberry.input

@@ -16,13 +16,15 @@ from gql.registration.inputs import (
     SaveBasicInfoInput,
     SaveEducationInput,
     SaveQualificationInput,
+    SaveRegistrationInput,
     SaveWorkOrResidenceInput,
     SubmitRegistrationInput,
     WithdrawRegistrationInput,
+    WorkUnitInput,
 )
 from gql.registration.types import Registration, RegistrationPayload
 from integrations.unit_directory import LookupOutcome, lookup_unit
-from models import wizard
+from models import sections, wizard
 from models.db import transaction, utcnow
 from models.errors import ErrorCode, RuleViolation
 from models.limits import MAX_CREDIT_CODE_INPUT, MAX_ID_INPUT, MAX_IDEMPOTENCY_KEY
@@ -77,6 +79,41 @@ def _person(info: Info) -> int:
     return principal.person_id
 
 
+async def _directory_name(info: Info, work_unit: WorkUnitInput | None) -> str | None:
+    """The unit's name in the directory when its credit code is there (the name's source)."""
+    if work_unit is None or not work_unit.credit_code:
+        return None
+    try:
+        code = check_unit_code(work_unit.credit_code[:MAX_CREDIT_CODE_INPUT]).code
+    except RuleViolation:
+        return None
+    found = await lookup_unit(info.context.services.unit_registries, code)
+    return found.unit_name if found.outcome is LookupOutcome.FOUND else None
+
+
+async def _form_answers(info: Info, input: SaveRegistrationInput) -> wizard.FormAnswers:
+    place = input.work_or_residence
+    return wizard.FormAnswers(
+        notice=[e.value for e in input.notice.eligibility] if input.notice else None,
+        basic_info=input.basic_info.answer() if input.basic_info else None,
+        work_or_residence=sections.WorkOrResidenceAnswer(
+            place.work_unit.answer() if place.work_unit else None,
+            place.residence.answer() if place.residence else None,
+            await _directory_name(info, place.work_unit),
+        )
+        if place
+        else None,
+        education=input.education.answers() if input.education else None,
+        qualification=sections.QualificationStep(
+            input.qualification.qualification.answer()
+            if input.qualification.qualification
+            else None
+        )
+        if input.qualification
+        else None,
+    )
+
+
 @strawberry.type
 class RegistrationMutation:
     @strawberry.mutation(
@@ -129,15 +166,7 @@ class RegistrationMutation:
     async def save_work_or_residence(
         self, info: Info, input: SaveWorkOrResidenceInput
     ) -> RegistrationPayload:
-        directory_name = None
-        if input.work_unit is not None and input.work_unit.credit_code:
-            try:
-                code = check_unit_code(input.work_unit.credit_code[:MAX_CREDIT_CODE_INPUT]).code
-            except RuleViolation:
-                code = None
-            if code:
-                found = await lookup_unit(info.context.services.unit_registries, code)
-                directory_name = found.unit_name if found.outcome is LookupOutcome.FOUND else None
+        directory_name = await _directory_name(info, input.work_unit)
         return await run_edit(
             info,
             input.registration_id,
@@ -185,6 +214,29 @@ class RegistrationMutation:
                 registration_id=input.registration_id,
                 expected_version=input.expected_version,
                 answer=input.qualification.answer() if input.qualification else None,
+                now=now,
+            ),
+        )
+
+    @strawberry.mutation(
+        permission_classes=APPLICANT,
+        description="Several steps (any subset of the sections) in one request, all or nothing; "
+        "errors carry the step mutations' paths. version rises by one if anything changed.",
+    )
+    async def save_registration(
+        self, info: Info, input: SaveRegistrationInput
+    ) -> RegistrationPayload:
+        answers = await _form_answers(info, input)
+        return await run_edit(
+            info,
+            input.registration_id,
+            lambda s, now: wizard.save_registration(
+                s,
+                info.context.reference,
+                person_id=_person(info),
+                registration_id=input.registration_id,
+                expected_version=input.expected_version,
+                answers=answers,
                 now=now,
             ),
         )

@@ -13,6 +13,7 @@ from integrations.unit_directory import lookup_unit
 from models import wizard
 from models.errors import RuleViolation
 from models.limits import MAX_CREDIT_CODE_INPUT, MAX_ID_INPUT
+from models.registration import Status
 from models.registration_data import load_registration, load_sections
 from models.unit_codes import check_unit_code
 
@@ -29,6 +30,10 @@ class UnitLookupResult:
     outcome: LookupOutcome | None
     credit_code: str | None
     unit_name: str | None
+    verified: bool = strawberry.field(
+        description="The name comes from an authoritative list; false for a name learned "
+        "from an earlier approval (the applicant should check it) and when nothing was found"
+    )
     errors: list[FieldError]
 
 
@@ -51,7 +56,7 @@ class RegistrationQuery:
 
     @strawberry.field(
         permission_classes=SIGNED_IN,
-        description="One registration: its owner, or a reviewer of its department",
+        description="One registration: its owner, or (once submitted) a reviewer of its department",
     )
     async def registration(self, info: Info, id: strawberry.ID) -> Registration | None:
         principal = info.context.principal
@@ -67,8 +72,12 @@ class RegistrationQuery:
                 principal.person_id is not None
                 and data.registration.person_id == principal.person_id
             )
-        else:
-            allowed = principal.may_review(data.registration.department_code)
+        else:  # staff read what was submitted to them, never an applicant's unsent draft
+            allowed = (
+                principal.may_review(data.registration.department_code)
+                and data.registration.submitted_at is not None
+                and data.registration.status != Status.DRAFT
+            )
         if not allowed:
             return None
         await info.context.services.record_staff_read(principal, data.registration)
@@ -86,6 +95,7 @@ class RegistrationQuery:
                 outcome=None,
                 credit_code=None,
                 unit_name=None,
+                verified=False,
                 errors=one_error("creditCode", exc.code),
             )
         result = await lookup_unit(info.context.services.unit_registries, code)
@@ -93,5 +103,6 @@ class RegistrationQuery:
             outcome=result.outcome,
             credit_code=result.credit_code,
             unit_name=result.unit_name,
+            verified=result.verified,
             errors=[],
         )

@@ -25,11 +25,16 @@ from models.registration import Registration as RegistrationRow
 
 
 async def history_of(
-    info: strawberry.Info, registration_id: str, reference: ReferenceData
+    info: strawberry.Info,
+    registration_id: str,
+    reference: ReferenceData,
+    *,
+    after: int | None = None,
 ) -> list[RegistrationEvent]:
-    """The registration's status changes and review results, oldest first."""
+    """The registration's status changes and review results, oldest first; with ``after``
+    only those after that event id (the subscription's replay reads the same query)."""
     async with info.context.db() as db:
-        rows = await registration_events(db, registration_id)
+        rows = await registration_events(db, registration_id, after=after)
     return [RegistrationEvent.of(row, reference) for row in rows]
 
 

@@ -15,7 +15,7 @@ import strawberry
 from gql.attachments.types import AttachmentType
 from gql.errors import FieldError, field_errors
 from gql.reference.types import Department, Division, Option
-from gql.registration.events import RegistrationEvent, RegistrationStatus
+from gql.registration.events import RegistrationEvent, RegistrationStatus, parse_cursor
 from gql.registration.resolvers import (
     audit_trail_for,
     changes_for,
@@ -317,9 +317,15 @@ class Registration:
     async def attachments(self, info: strawberry.Info) -> list[AttachmentType]:
         return [await AttachmentType.of(a, info) for a in self.data.attachments]
 
-    @strawberry.field(description="Status changes and review results, oldest first")
-    async def history(self, info: strawberry.Info) -> list[RegistrationEvent]:
-        return await history_of(info, self.data.id, self.reference)
+    @strawberry.field(
+        description="Status changes and review results, oldest first. With `after` (a "
+        "`cursor` received before), only the events after it: the same events, with the same "
+        "cursors, as the `registrationEvents` subscription; a client without WebSocket polls this."
+    )
+    async def history(
+        self, info: strawberry.Info, after: str | None = None
+    ) -> list[RegistrationEvent]:
+        return await history_of(info, self.data.id, self.reference, after=parse_cursor(after))
 
     # -- staff only (gql/review): null unless a reviewer of this registration's department --
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from gql.context import Info
-from gql.errors import Refused, refused
+from gql.errors import Refused, field_errors, refused
 from gql.permissions import REVIEWER, SIGNED_IN
 from gql.reference.types import Option
 from gql.review.types import RegistrationConnection, RegistrationQueueFilter
+from gql.scalars import unparsed_dates
 from models import review
 from models.limits import MAX_CURSOR_INPUT
 from models.review_reasons import REASON_NAMES
@@ -32,6 +33,9 @@ class ReviewQuery:
         principal = info.context.principal
         assert principal is not None
         wanted = filter.domain() if filter else review.QueueFilter()
+        days = {"filter.submittedFrom": wanted.submitted_from}
+        if unparsed := unparsed_dates(days | {"filter.submittedTo": wanted.submitted_to}):
+            return RegistrationConnection.empty(field_errors(unparsed))
 
         async def queue() -> review.QueuePage:
             async with info.context.db() as db:

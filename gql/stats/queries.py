@@ -5,9 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from gql.context import Info
-from gql.errors import Refused, refused_now
+from gql.errors import Refused, field_errors, refused_now
 from gql.permissions import STATISTICS
 from gql.reference.types import Department
+from gql.scalars import unparsed_dates
 from gql.stats.types import RegistrationExport, RegistrationStats, RegistrationStatsFilter
 from models import stats
 from models.db import utcnow
@@ -31,6 +32,9 @@ class StatsQuery:
         wanted = filter or RegistrationStatsFilter()
         today = stats.china_day(utcnow())
         reference = info.context.reference
+        unparsed = unparsed_dates({"filter.from": wanted.from_, "filter.to": wanted.to})
+        if unparsed:
+            return RegistrationStats.failed(field_errors(unparsed))
         request = refused_now(
             lambda: stats.resolve_request(
                 reference,

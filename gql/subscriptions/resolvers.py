@@ -34,12 +34,14 @@ from sqlmodel import and_, col, func, or_, select
 
 from gql.context import Context, Info
 from gql.errors import GraphQLErrorCode, extensions_for
-from gql.permissions import APPLICANT, REVIEWER
+from gql.permissions import IsApplicant, IsAuthenticated, IsReviewer
+from gql.registration.events import parse_cursor
+from gql.sockets import FORBIDDEN, UNAUTHORIZED, refuse_subscription
 from gql.subscriptions.types import RegistrationEvent, ReviewQueueEvent
 from integrations.broker import Gap
 from models.db import SessionFactory
 from models.events import registration_events
-from models.limits import MAX_EVENT_CURSOR_DIGITS, is_record_id
+from models.limits import is_record_id
 from models.outbox import (
     QUEUE_KINDS,
     is_queue_event,
@@ -50,6 +52,7 @@ from models.outbox import (
 from models.reference import PROVINCE_CODE
 from models.registration import Registration, Status
 from models.registration import RegistrationEvent as EventRow
+from services.principal import Principal
 
 _log = structlog.get_logger("gql.subscriptions")
 
@@ -61,13 +64,17 @@ def _error(message: str, code: GraphQLErrorCode) -> GraphQLError:
     return GraphQLError(message, extensions=extensions_for(code))
 
 
-def parse_cursor(after: str | None) -> int | None:
-    """``after`` as an event id; a GraphQL error (BAD_REQUEST) when it is not one."""
-    if after is None or after == "":
-        return None
-    if not after.isdigit() or len(after) > MAX_EVENT_CURSOR_DIGITS:
-        raise _error("after 不是有效的游标。", GraphQLErrorCode.BAD_REQUEST)
-    return int(after)
+def _allowed(info: Info, role: type[IsApplicant | IsReviewer]) -> Principal:
+    """The principal when it may subscribe; otherwise the socket closes (4401 not signed in,
+    4403 not allowed: see gql.sockets) and the operation gets the permission's error."""
+    principal = info.context.principal
+    if principal is None:
+        refuse_subscription(info.context, info.operation.operation, UNAUTHORIZED)
+        raise _error(IsAuthenticated.message, GraphQLErrorCode.UNAUTHENTICATED)
+    if not role().has_permission(None, info):
+        refuse_subscription(info.context, info.operation.operation, FORBIDDEN)
+        raise _error(str(role.message), GraphQLErrorCode.FORBIDDEN)
+    return principal
 
 
 def _decode(data: bytes) -> dict[str, Any] | None:
@@ -230,7 +237,6 @@ async def queue_stream(
 @strawberry.type(name="Subscription")
 class RealtimeSubscription:
     @strawberry.subscription(
-        permission_classes=APPLICANT,
         description="Status changes and review results of the applicant's own registration. "
         "First the events after `after` (every event when it is null), then each new one as it "
         "happens; pass the last `cursor` received as `after` when reconnecting.",
@@ -238,8 +244,7 @@ class RealtimeSubscription:
     async def registration_events(
         self, info: Info, registration_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[RegistrationEvent, None]:
-        principal = info.context.principal
-        assert principal is not None
+        principal = _allowed(info, IsApplicant)
         cursor = parse_cursor(after)
         registration_id = strawberry.ID(str(registration_id))
         owner: int | None = None
@@ -251,11 +256,11 @@ class RealtimeSubscription:
                     )
                 ).first()
         if owner is None or principal.person_id is None or owner != principal.person_id:
+            refuse_subscription(info.context, info.operation.operation, FORBIDDEN)
             raise _error("无权查看此登记的进度。", GraphQLErrorCode.FORBIDDEN)
         return registration_stream(info.context, str(registration_id), cursor)
 
     @strawberry.subscription(
-        permission_classes=REVIEWER,
         description="New submissions (and submissions leaving the queue) of the reviewer's "
         "department; the province receives every department's. With `after`, the changes "
         "after that cursor are sent first; without it, only new ones.",
@@ -263,7 +268,6 @@ class RealtimeSubscription:
     async def review_queue_events(
         self, info: Info, after: str | None = None
     ) -> AsyncGenerator[ReviewQueueEvent, None]:
-        principal = info.context.principal
-        assert principal is not None
+        principal = _allowed(info, IsReviewer)
         cursor = parse_cursor(after)
         return queue_stream(info.context, principal.effective_department, cursor)

@@ -19,6 +19,7 @@ import uvicorn
 
 from config.settings import Settings
 from server.app import create_app
+from server.ws_protocol import LenientWebSocketProtocol
 from services.container import Services
 from tests.api import Api, settings_for
 from tests.realtime import _StartServices, free_port
@@ -71,7 +72,8 @@ async def console_server(tmp_path: Path) -> AsyncIterator[Console]:
         host="127.0.0.1",
         port=port,
         lifespan="on",
-        ws="websockets",
+        ws=LenientWebSocketProtocol,
+        ws_per_message_deflate=False,
         log_config=None,
         log_level="warning",
         access_log=False,

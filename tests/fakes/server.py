@@ -30,7 +30,7 @@ def run_asgi_server(
 ) -> Iterator[str]:
     """Serve ``app`` on ``host`` at a free port; yield its base URL; stop it on exit.
 
-    Extra keyword arguments go to ``uvicorn.Config`` (e.g. ``ws="websockets"``).
+    Extra keyword arguments go to ``uvicorn.Config`` (e.g. ``ws=LenientWebSocketProtocol``).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -4,6 +4,8 @@ real S3 endpoint (moto's server mode): uploads, checks, replacement and every re
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -306,3 +308,133 @@ async def test_submit_needs_real_attachments(api: Api) -> None:
     assert ("attachments.ID_PHOTO", "ATTACHMENT_MISSING") in [
         (e["field"], e["code"]) for e in payload["errors"]
     ]
+
+
+def _key_of(ticket: dict[str, Any]) -> str:
+    return next(f["value"] for f in ticket["fields"] if f["name"] == "key")
+
+
+async def test_a_spent_policy_leaves_no_second_file(storage_api: Api) -> None:
+    from storage.uploads import SWEEP_GRACE, sweep_expired_uploads
+
+    applicant = await sign_in(storage_api)
+    registration = await fill_wizard(applicant)
+    photo = file_for("ID_PHOTO")
+    requested = await request_upload(applicant, registration["id"], "ID_PHOTO", len(photo))
+    ticket = requested["upload"]
+    assert (await post_file(applicant, ticket, photo)).status_code in (200, 201, 204)
+    assert (await confirm(applicant, ticket["id"]))["errors"] == []
+    storage = storage_api.services.storage
+    assert storage is not None
+    second = await post_file(applicant, ticket, photo)
+    if storage_api.services.settings.storage_backend == "local":
+        assert second.status_code == 403 and "AccessDenied" in second.text
+    else:  # S3 takes a policy until it expires; the object must not stay
+        assert second.status_code in (200, 201, 204)
+    again = await confirm(applicant, ticket["id"])
+    assert [e["code"] for e in again["errors"]] == ["UPLOAD_ALREADY_CONFIRMED"]
+    assert await storage.read(_key_of(ticket)) is None  # deleted on sight
+    await post_file(applicant, ticket, photo)  # once more, then nobody confirms
+    later = utcnow() + timedelta(seconds=700) + SWEEP_GRACE
+    assert await sweep_expired_uploads(storage_api.services.db, storage, later) == 0
+    assert await storage.read(_key_of(ticket)) is None
+
+
+async def test_the_policy_admits_exactly_the_declared_size(storage_api: Api) -> None:
+    applicant = await sign_in(storage_api)
+    registration = await fill_wizard(applicant)
+    photo = file_for("ID_PHOTO")
+    requested = await request_upload(applicant, registration["id"], "ID_PHOTO", len(photo) + 500)
+    ticket = requested["upload"]
+    assert ticket["maxBytes"] == len(photo) + 500
+    fields = {f["name"].lower(): f["value"] for f in ticket["fields"]}
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    assert ["content-length-range", len(photo) + 500, len(photo) + 500] in policy["conditions"]
+    sent = await post_file(applicant, ticket, photo)  # smaller than declared, within bounds
+    payload = await confirm(applicant, ticket["id"])
+    if storage_api.services.settings.storage_backend == "local":
+        assert sent.status_code == 400 and "EntityTooSmall" in sent.text
+        assert [e["code"] for e in payload["errors"]] == ["UPLOAD_NOT_RECEIVED"]
+    else:  # moto does not enforce the range (S3 does): the confirm refuses the file
+        assert [e["code"] for e in payload["errors"]] == ["FILE_CORRUPT"]
+        assert await storage_api.services.storage.read(_key_of(ticket)) is None  # type: ignore[union-attr]
+
+
+async def test_at_most_three_pending_uploads_per_registration(api: Api) -> None:
+    applicant = await sign_in(api)
+    registration = await fill_wizard(applicant)
+    photo = file_for("ID_PHOTO")
+    tickets = [
+        await request_upload(applicant, registration["id"], "ID_PHOTO", len(photo))
+        for _ in range(3)
+    ]
+    assert all(t["errors"] == [] for t in tickets)
+    fourth = await request_upload(applicant, registration["id"], "ID_PHOTO", len(photo))
+    assert [(e["field"], e["code"]) for e in fourth["errors"]] == [
+        ("registrationId", "TOO_MANY_PENDING_UPLOADS")
+    ]
+    assert fourth["upload"] is None
+    ticket = tickets[0]["upload"]
+    await post_file(applicant, ticket, photo)
+    assert (await confirm(applicant, ticket["id"]))["errors"] == []
+    fifth = await request_upload(applicant, registration["id"], "ID_PHOTO", len(photo))
+    assert fifth["errors"] == []
+
+
+async def test_upload_requests_are_rate_limited_per_applicant(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(sqlite_url, tmp_path, upload_requests_per_person="2/hour")
+    async with running_api(settings) as api:
+        applicant = await sign_in(api)
+        registration = await fill_wizard(applicant)
+        answers = [
+            await request_upload(
+                applicant, registration["id"], "ID_PHOTO", len(file_for("ID_PHOTO"))
+            )
+            for _ in range(3)
+        ]
+        assert [[e["code"] for e in a["errors"]] for a in answers] == [
+            [],
+            [],
+            ["TOO_MANY_ATTEMPTS"],
+        ]
+        other = await sign_in(
+            api, {"name": "李四", "idType": "01", "idNumber": "11010519491231002X"}
+        )
+        theirs = await fill_wizard(other)
+        assert (await request_upload(other, theirs["id"], "ID_PHOTO", len(file_for("ID_PHOTO"))))[
+            "errors"
+        ] == []
+
+
+async def test_size_answers_name_the_limit_and_a_bigger_file_than_declared_is_a_mismatch(
+    api: Api,
+) -> None:
+    applicant = await sign_in(api)
+    registration = await fill_wizard(applicant, work=False, qualification=False)
+    rid = registration["id"]
+    too_large = await request_upload(applicant, rid, "ID_PHOTO", 5_000_000)
+    assert too_large["errors"][0]["message"].startswith("文件过大（上限3 MB）")
+    too_small = await request_upload(applicant, rid, "ID_PHOTO", 50_000)
+    assert too_small["errors"][0]["message"].startswith("文件过小（下限60 KB）")
+
+    photo = file_for("ID_PHOTO")
+    # declared smaller than what is then sent (within the kind's limit): stored, but refused
+    requested = await request_upload(applicant, rid, "ID_PHOTO", len(photo) - 1000)
+    sent = await post_file(applicant, requested["upload"], photo)
+    assert sent.status_code == 204
+    mismatch = await confirm(applicant, requested["upload"]["id"])
+    assert [(e["field"], e["code"]) for e in mismatch["errors"]] == [
+        ("attachments.ID_PHOTO", "FILE_SIZE_MISMATCH")
+    ]
+    assert mismatch["registration"]["attachments"] == []
+
+    # over the kind's limit: the local storage answers JSON a phone can show
+    ticket = (await request_upload(applicant, rid, "ID_PHOTO", len(photo)))["upload"]
+    refused = await post_file(applicant, ticket, photo + b"\0" * ticket["maxBytes"])
+    assert refused.status_code == 400
+    assert refused.headers["content-type"].startswith("application/json")
+    body = refused.json()
+    assert body["code"] == "FILE_TOO_LARGE" and body["s3Code"] == "EntityTooLarge"
+    assert body["message"].startswith("文件过大（上限3 MB）")

@@ -23,7 +23,7 @@ async def test_form_options_lists_every_code_list(api: Api) -> None:
     assert {"code": "4", "name": "学士"} in options["degrees"]
     assert {"code": "21", "name": "本科"} in options["educationLevels"]
     assert {"code": "01", "name": "行政单位"} in options["economicTypes"]
-    assert options["genders"] == [{"code": "1", "name": "男"}, {"code": "2", "name": "女"}]
+    assert options["genders"] == [{"code": "MALE", "name": "男"}, {"code": "FEMALE", "name": "女"}]
 
 
 async def test_divisions_without_parent_are_the_eleven_cities(api: Api) -> None:

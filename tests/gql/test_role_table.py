@@ -35,6 +35,8 @@ REVIEWERS = {
     "province": OK,
 }
 STATISTICS = {**REVIEWERS, "dashboard": OK}
+PROVINCE = {**dict.fromkeys(ROLES, FORBID), "anonymous": UNAUTH, "province": OK}
+STAFF = {**REVIEWERS, "dashboard": OK}
 
 R = "$id: ID!"
 OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
@@ -73,6 +75,24 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         PUBLIC,
     ),
     "logout": ("mutation { logout { ok } }", SIGNED_IN),
+    **{
+        name: (
+            f'mutation {{ {name}(input: {{username: "nobody1"{extra}}}) {{ errors {{ code }} }} }}',
+            PROVINCE,
+        )
+        for name, extra in (
+            ("deactivateStaff", ""),
+            ("reactivateStaff", ""),
+            ("unlockStaff", ""),
+            ("resetStaffPassword", ', password: "abc123!"'),
+            ("moveStaff", ', departmentCode: "330106"'),
+        )
+    },
+    "changeMyPassword": (
+        'mutation { changeMyPassword(input: {currentPassword: "x", newPassword: "abc123!"}) '
+        "{ ok errors { code } } }",
+        STAFF,
+    ),
     "startRegistration": ("mutation { startRegistration { errors { code } } }", APPLICANTS),
     "acknowledgeNotice": (
         f"mutation({R}) {{ acknowledgeNotice(input: {{registrationId: $id, expectedVersion: 0, eligibility: [SCHOOL]}}) {{ errors {{ code }} }} }}",
@@ -92,6 +112,10 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "saveQualification": (
         f"mutation({R}) {{ saveQualification(input: {{registrationId: $id, expectedVersion: 0}}) {{ errors {{ code }} }} }}",
+        APPLICANTS,
+    ),
+    "saveRegistration": (
+        f"mutation({R}) {{ saveRegistration(input: {{registrationId: $id, expectedVersion: 0}}) {{ errors {{ code }} }} }}",
         APPLICANTS,
     ),
     "submitRegistration": (

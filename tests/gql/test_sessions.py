@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import jwt
+from sqlmodel import select
 
-from models.db import utcnow
+from models.accounts import RotatedRefreshToken
+from models.db import transaction, utcnow
 from services.tokens import issue_access_token
 from tests.api import Api, running_api, settings_for
 
@@ -22,7 +25,7 @@ mutation($input: DevLoginInput!) {
 }"""
 VIEWER = "{ viewer { kind name role } }"
 REFRESH = """mutation($t: String!) { refreshSession(refreshToken: $t) {
-  accessToken refreshToken viewer { name } errors { field code } } }"""
+  accessToken refreshToken viewer { name } errors { field code message } } }"""
 
 APPLICANT = {
     "name": "张三",
@@ -80,16 +83,63 @@ async def test_dev_login_rejects_bad_identities_with_field_errors(api: Api) -> N
     assert [e["code"] for e in result["errors"]] == ["UNKNOWN_DEPARTMENT"]
 
 
-async def test_refresh_rotates_and_the_old_refresh_token_stops_working(api: Api) -> None:
+async def test_refresh_rotates_and_a_retry_within_30_seconds_gets_the_same_pair(api: Api) -> None:
     first = await dev_login(api, **APPLICANT)
     refreshed = (await api.data(REFRESH, {"t": first["refreshToken"]}))["refreshSession"]
     assert refreshed["errors"] == [] and refreshed["viewer"]["name"] == "张三"
     assert refreshed["refreshToken"] != first["refreshToken"]
     again = (await api.data(REFRESH, {"t": first["refreshToken"]}))["refreshSession"]
-    assert [e["code"] for e in again["errors"]] == ["REFRESH_TOKEN_INVALID"]
-    assert again["accessToken"] is None
+    assert again["errors"] == []
+    assert (again["accessToken"], again["refreshToken"]) == (
+        refreshed["accessToken"],
+        refreshed["refreshToken"],
+    )
+    newer = (await api.data(REFRESH, {"t": refreshed["refreshToken"]}))["refreshSession"]
+    assert newer["errors"] == [] and newer["refreshToken"] != refreshed["refreshToken"]
     garbage = (await api.data(REFRESH, {"t": "x" * 5000}))["refreshSession"]
     assert [e["code"] for e in garbage["errors"]] == ["REFRESH_TOKEN_INVALID"]
+
+
+async def _age_rotations(api: Api, seconds: int) -> None:
+    async with transaction(api.services.db) as db:
+        for spent in (await db.exec(select(RotatedRefreshToken))).all():
+            spent.rotated_at = spent.rotated_at - timedelta(seconds=seconds)
+            db.add(spent)
+
+
+async def test_a_replayed_refresh_token_ends_the_whole_session(api: Api) -> None:
+    first = await dev_login(api, **APPLICANT)
+    stolen = str(first["refreshToken"])
+    legit = (await api.data(REFRESH, {"t": stolen}))["refreshSession"]
+    await _age_rotations(api, 31)
+    replay = (await api.data(REFRESH, {"t": stolen}))["refreshSession"]
+    assert [e["code"] for e in replay["errors"]] == ["REFRESH_TOKEN_INVALID"]
+    assert "重新登录" in replay["errors"][0]["message"] and replay["accessToken"] is None
+    # the newest token of the family and its access token stop working too
+    newest = (await api.data(REFRESH, {"t": legit["refreshToken"]}))["refreshSession"]
+    assert [e["code"] for e in newest["errors"]] == ["REFRESH_TOKEN_INVALID"]
+    assert (await api.data(VIEWER, token=str(legit["accessToken"])))["viewer"] is None
+    # another session of the same person is a different family and keeps working
+    other = await dev_login(api, **APPLICANT)
+    assert (await api.data(VIEWER, token=str(other["accessToken"])))["viewer"]["name"] == "张三"
+
+
+async def test_concurrent_refreshes_of_one_token_yield_one_pair(any_api: Api) -> None:
+    first = await dev_login(any_api, **APPLICANT)
+    answers = await asyncio.gather(
+        *(any_api.data(REFRESH, {"t": first["refreshToken"]}) for _ in range(8))
+    )
+    pairs = {
+        (a["refreshSession"]["accessToken"], a["refreshSession"]["refreshToken"]) for a in answers
+    }
+    assert all(a["refreshSession"]["errors"] == [] for a in answers)
+    assert len(pairs) == 1 and None not in next(iter(pairs))
+    async with any_api.services.db() as db:
+        assert len((await db.exec(select(RotatedRefreshToken))).all()) == 1
+    ((access, refresh),) = pairs
+    assert (await any_api.data(VIEWER, token=access))["viewer"]["name"] == "张三"
+    newer = (await any_api.data(REFRESH, {"t": refresh}))["refreshSession"]
+    assert newer["errors"] == []
 
 
 async def test_logout_revokes_the_session(api: Api) -> None:

@@ -96,7 +96,7 @@ async def test_wizard_for_a_non_resident_id_enters_gender_and_birth_date(any_api
     applicant = await sign_in(any_api, HK_PERMIT)
     registration = await start(applicant)
     assert registration["basicInfo"]["gender"] is None
-    missing = await step(applicant, SAVE_BASIC, registration, **BASIC)
+    missing = await step(applicant, SAVE_BASIC, registration, **{**BASIC, "countryOrRegion": "HKG"})
     assert codes(missing) == {("basicInfo.gender", "REQUIRED"), ("basicInfo.birthDate", "REQUIRED")}
     registration = await fill_wizard(
         applicant,
@@ -343,14 +343,14 @@ async def test_lookup_unit_from_the_directory(api: Api, tmp_path: Any) -> None:
 
 
 async def test_a_slow_registry_counts_as_unavailable() -> None:
-    from integrations.unit_directory import LookupOutcome, lookup_unit
+    from integrations.unit_directory import FoundUnit, LookupOutcome, lookup_unit
 
     class Slow:
         name = "slow"
 
-        async def find(self, credit_code: str) -> str | None:
+        async def find(self, credit_code: str) -> FoundUnit | None:
             await asyncio.sleep(5)
-            return "never"
+            return FoundUnit("never", verified=True)
 
         async def ping(self) -> bool:
             return True

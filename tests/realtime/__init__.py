@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from config.settings import Settings
 from server.app import create_app
+from server.ws_protocol import LenientWebSocketProtocol
 from services.container import Services
 from tests.api import Api
 from tests.databases import ensure_migrated, migrated_postgres_database
@@ -204,7 +205,10 @@ async def live_server(settings: Settings, **tweaks: Any) -> AsyncIterator[LiveSe
     local = Services.build(settings)  # test-side database access, never started
     try:
         with run_asgi_server(
-            _StartServices(app, services), lifespan="on", ws="websockets"
+            _StartServices(app, services),
+            lifespan="on",
+            ws=LenientWebSocketProtocol,
+            ws_per_message_deflate=False,
         ) as base_url:
             async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
                 yield LiveServer(base_url, services, Api(http=http, services=local))
@@ -371,11 +375,13 @@ class Process:
 
 
 def uvicorn_worker(env: dict[str, str], log_dir: Path, name: str) -> Process:
+    """A worker started the way production starts it: ``python -m server.serve``."""
     port = free_port()
-    args = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
-    args += ["--host", "127.0.0.1", "--port", str(port), "--ws", "websockets"]
-    args += ["--no-access-log", "--log-level", "warning"]
-    return Process(name, args, env | {"PORT": str(port)}, log_dir / f"{name}.log", port)
+    args = [sys.executable, "-m", "server.serve"]
+    settings = {"HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1"}
+    return Process(
+        name, args, {"LOG_LEVEL": "WARNING"} | env | settings, log_dir / f"{name}.log", port
+    )
 
 
 def dispatch_worker(env: dict[str, str], log_dir: Path, name: str = "dispatcher") -> Process:

@@ -1,6 +1,6 @@
 """Subscriptions on the embedded default (SQLite, in-process broker and dispatcher), through a
-real uvicorn socket: replay after a cursor then live events, who may subscribe, the
-graphql-transport-ws close codes, many subscriptions on one socket, and cleanup."""
+real uvicorn socket: replay after a cursor then live events, who may subscribe (4401/4403),
+the graphql-transport-ws close codes, many subscriptions on one socket, and cleanup."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gql.sockets import NOT_ALLOWED, NOT_SIGNED_IN, TOKEN_INVALID
 from tests.api import Api, settings_for
 from tests.databases import migrated_sqlite_url
 from tests.realtime import (
@@ -103,41 +104,34 @@ async def test_replay_after_cursor_then_live_results(server: LiveServer) -> None
         assert await client.quiet("b")
 
 
-async def test_someone_elses_registration_is_an_error_not_events(server: LiveServer) -> None:
+async def test_someone_elses_registration_closes_the_socket_with_4403(server: LiveServer) -> None:
     owner = await sign_in(server.api)
     registration = await submitted_registration(owner)
     stranger = await sign_in(server.api, HK_PERMIT)
     staff = await reviewer(server.api)
 
+    # a bad cursor is the client's mistake in one operation: an error, the socket stays
     async with graphql_ws(server.base_url) as client:
         await client.init(stranger.token)
-        await client.subscribe("x", REGISTRATION_EVENTS, {"id": registration["id"]})
-        error = await client.message("x")
-        assert error["type"] == "error"
-        assert [e["extensions"]["code"] for e in error["payload"]] == ["FORBIDDEN"]
-        # an unknown id answers the same (nothing to learn by guessing)
-        await client.subscribe("y", REGISTRATION_EVENTS, {"id": "no-such-registration"})
-        unknown = await client.message("y")
-        assert unknown["type"] == "error"
-        assert unknown["payload"][0]["extensions"]["code"] == "FORBIDDEN"
         await client.subscribe("z", REGISTRATION_EVENTS, {"id": registration["id"], "after": "x1"})
         assert (await client.message("z"))["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
-        # the socket stays usable, and the owner's results never reach this socket
         await client.ping()
-        assert (await return_(staff, registration, items=RETURN_ITEMS[:1]))["errors"] == []
-        assert await client.quiet("x", 0.5)
-
-    # a reviewer is not the owner either; a socket without a token is not signed in
+        # someone else's registration: signed in, not allowed: 4403, nothing of theirs arrives
+        await client.subscribe("x", REGISTRATION_EVENTS, {"id": registration["id"]})
+        code, reason = await close_code(client.ws)
+        assert (code, reason) == (4403, NOT_ALLOWED)
+        assert len(reason.encode()) <= 123
+    # an unknown id answers the same (nothing to learn by guessing); a reviewer is not the owner
+    for token, rid in ((stranger.token, "no-such-registration"), (staff.token, registration["id"])):
+        async with graphql_ws(server.base_url) as client:
+            await client.init(token)
+            await client.subscribe("y", REGISTRATION_EVENTS, {"id": rid})
+            assert (await close_code(client.ws))[0] == 4403
+    # a socket without a token is not signed in: 4401 at connection_init
     async with graphql_ws(server.base_url) as client:
-        await client.init(staff.token)
-        await client.subscribe("r", REGISTRATION_EVENTS, {"id": registration["id"]})
-        assert (await client.message("r"))["payload"][0]["extensions"]["code"] == "FORBIDDEN"
-    async with graphql_ws(server.base_url) as client:
-        await client.init(None)
-        await client.subscribe("n", REGISTRATION_EVENTS, {"id": registration["id"]})
-        message = await client.message("n")
-        assert message["type"] == "error"
-        assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        await client.ws.send_json({"type": "connection_init", "payload": {}})
+        assert await close_code(client.ws) == (4401, NOT_SIGNED_IN)
+    assert (await return_(staff, registration, items=RETURN_ITEMS[:1]))["errors"] == []
 
 
 @pytest.mark.parametrize("server", [1.0], indirect=True)
@@ -172,18 +166,18 @@ async def test_protocol_close_codes(server: LiveServer) -> None:
         await client.subscribe("1", "subscription { nothingHere }", {})
         assert (await client.message("1"))["type"] == "error"
         await client.ping()
-    # a bad token in connection_init, and a second connection_init
+    # a bad token in connection_init (4401: refresh and reconnect), and a second init
     async with graphql_ws(server.base_url) as client:
         await client.ws.send_json(
             {"type": "connection_init", "payload": {"Authorization": "Bearer nope"}}
         )
-        assert await close_code(client.ws) == (4403, "Forbidden")
+        assert await close_code(client.ws) == (4401, TOKEN_INVALID)
     async with graphql_ws(server.base_url) as client:
         await client.init(applicant.token)
         await client.ws.send_json({"type": "connection_init", "payload": {}})
         assert (await close_code(client.ws))[0] == 4429
-    # a client that offers no sub-protocol is refused with 4406
-    async with graphql_ws(server.base_url, subprotocols=[]) as client:
+    # a client that offers only protocols we do not speak is refused with 4406
+    async with graphql_ws(server.base_url, subprotocols=["wamp"]) as client:
         assert (await close_code(client.ws))[0] == 4406
     assert PROTOCOL == "graphql-transport-ws"
 
@@ -238,9 +232,8 @@ async def test_review_queue_reaches_the_departments_reviewers(server: LiveServer
         ):
             await client.init(token)
             await client.subscribe("q", QUEUE_EVENTS, {})
-        refused = await applicant_socket.message("q")
-        assert refused["type"] == "error"
-        assert refused["payload"][0]["extensions"]["code"] == "FORBIDDEN"
+        # an applicant is signed in but not a reviewer: 4403
+        assert await close_code(applicant_socket.ws) == (4403, NOT_ALLOWED)
         await own.ping()  # the subscriptions are in place
 
         registration = await submitted_registration(applicant)

@@ -88,14 +88,15 @@ async def test_applicants_and_dashboards_are_forbidden(any_api: Api) -> None:
     assert own is not None and own["submissions"] is None and own["auditTrail"] is None
 
 
-async def test_a_draft_cannot_be_reviewed(any_api: Api) -> None:
+async def test_a_draft_cannot_be_reviewed_or_read_by_staff(any_api: Api) -> None:
     applicant = await sign_in(any_api)
     draft = await fill_wizard(applicant)
     staff = await reviewer(any_api)
-    assert codes(await approve(staff, draft)) == {("registrationId", "INVALID_TRANSITION")}
-    assert codes(await return_(staff, draft, items=[PHOTO])) == {
-        ("registrationId", "INVALID_TRANSITION")
-    }
+    assert codes(await approve(staff, draft)) == {("registrationId", "NOT_FOUND")}
+    assert codes(await return_(staff, draft, items=[PHOTO])) == {("registrationId", "NOT_FOUND")}
+    for who in (staff, await reviewer(any_api, PROVINCE, "省厅")):
+        assert await detail(who, draft["id"]) is None  # nor its changes or history
+    assert (await detail(applicant, draft["id"])) is not None
     assert (await staff.data(QUEUE, {"filter": {"status": ["DRAFT"]}}))["registrations"][
         "totalCount"
     ] == 0

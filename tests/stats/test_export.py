@@ -68,7 +68,7 @@ async def test_a_reviewer_downloads_their_department_with_identity(app_api: Api)
     assert (await download(app_api, url)).status_code == 200
 
 
-async def test_a_dashboard_gets_masked_identity_only(app_api: Api) -> None:
+async def test_a_dashboard_gets_counts_only_never_a_row_per_person(app_api: Api) -> None:
     await submitted_registration(await sign_in(app_api, RESIDENT))
     dashboard = await staff(app_api, staffRole="DASHBOARD")
     assert [(e["field"], e["code"]) for e in (await link(dashboard))["errors"]] == [
@@ -76,14 +76,24 @@ async def test_a_dashboard_gets_masked_identity_only(app_api: Api) -> None:
     ]
     issued = await link(dashboard, "330102")
     assert issued["maskedIdentity"] is True
-    row = rows(await download(app_api, str(issued["url"])))[0]
-    assert row["姓名"] == "张*"
-    assert row["证件号码"] == "330106********1236"
-    assert row["手机号码"] == "138****5678"
-    assert row["出生日期"] == ""
-    body = (await download(app_api, str(issued["url"]))).text
-    assert RESIDENT["idNumber"] not in body and RESIDENT["phone"] not in body
-    # asking for the unmasked file by editing the link breaks the signature
+    response = await download(app_api, str(issued["url"]))
+    table = rows(response)
+    assert set(table[0]) == {"统计项", "分类", "人数"}
+    assert table[0] == {"统计项": "合计", "分类": "", "人数": "<5"}
+    assert {r["统计项"] for r in table} == {
+        "合计",
+        "状态",
+        "性别",
+        "全日制学历",
+        "专业技术资格级别",
+        "单位经济类型",
+    }
+    assert all(r["人数"] in ("<5", "*") or r["人数"].isdigit() for r in table)
+    body = response.text
+    for personal in (RESIDENT["idNumber"], RESIDENT["phone"], RESIDENT["name"], "张*", "1236"):
+        assert personal not in body
+    assert "registration-counts-330102" in response.headers["content-disposition"]
+    # asking for the per-person file by editing the link breaks the signature
     params = dict(parse_qsl(urlsplit(str(issued["url"])).query))
     params["masked"] = "0"
     tampered = await app_api.http.get(f"{EXPORT_PATH}?{urlencode(params)}")

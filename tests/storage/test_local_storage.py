@@ -80,9 +80,11 @@ def files_under(root: Path) -> list[Path]:
 
 
 def s3_code(response: httpx.Response) -> str:
-    found = re.search(r"<Code>([^<]+)</Code>", response.text)
-    assert found, response.text
-    return found.group(1)
+    """The S3 code of a local-storage error (its body is JSON; S3's own is XML)."""
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    body = response.json()
+    assert re.search(r"[\u4e00-\u9fff]", body["message"]), body  # a sentence a phone can show
+    return str(body["s3Code"])
 
 
 @pytest.fixture
@@ -208,15 +210,37 @@ async def test_alipay_shaped_upload_is_stored(
     assert files_under(storage.root / "tmp") == []
 
 
+async def test_a_policy_carries_one_file_only(
+    storage: LocalDiskStorage, client: httpx.AsyncClient
+) -> None:
+    ticket = await ticket_for(storage, min_bytes=10, max_bytes=5000)
+    body, content_type = alipay_body(ticket.fields, jpeg_like(100))
+    assert (await post(client, ticket, body, content_type)).status_code == 204
+    await storage.delete(KEY)  # confirmed and moved away
+    again, content_type = alipay_body(ticket.fields, jpeg_like(200))
+    response = await post(client, ticket, again, content_type)
+    assert response.status_code == 403 and "<Code>AccessDenied</Code>" in response.text
+    assert await storage.size(KEY) is None
+
+
 async def test_sizes_at_the_limits_are_accepted(
     storage: LocalDiskStorage, client: httpx.AsyncClient
 ) -> None:
-    ticket = await ticket_for(storage, min_bytes=1000, max_bytes=2000)
     for size in (1000, 2000):
+        ticket = await ticket_for(storage, min_bytes=1000, max_bytes=2000, expires_in_s=size)
         body, content_type = alipay_body(ticket.fields, jpeg_like(size))
         response = await post(client, ticket, body, content_type)
         assert response.status_code == 204, response.text
         assert await storage.size(KEY) == size
+
+
+# what the local endpoint answers in `code`, and how its message starts, per case
+OUR_CODES = {
+    "oversized": "FILE_TOO_LARGE",
+    "undersized": "FILE_TOO_SMALL",
+    "expired": "UPLOAD_EXPIRED",
+}
+MESSAGE_STARTS = {"oversized": "文件过大（上限5 KB）", "undersized": "文件过小（下限1 KB）"}
 
 
 @pytest.mark.parametrize(
@@ -284,9 +308,11 @@ async def test_policy_violations_are_refused_and_leave_nothing(
     body, content_type = alipay_body(fields, data, file_field=file_field)
     response = await post(client, ticket, body, content_type)
     assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/xml")
     assert s3_code(response) == code
-    assert message in response.text.replace("&quot;", '"')
+    body = response.json()
+    assert message in body["detail"]
+    assert body["code"] == OUR_CODES.get(case, "UPLOAD_FORM_INVALID")
+    assert body["message"].startswith(MESSAGE_STARTS.get(case, ""))  # sizes name the limit
     assert files_under(storage.root) == []
 
 
@@ -382,12 +408,12 @@ async def test_success_action_status_201_returns_xml(
 async def test_reupload_replaces_atomically(
     storage: LocalDiskStorage, client: httpx.AsyncClient
 ) -> None:
-    ticket = await ticket_for(storage, min_bytes=10, max_bytes=5000)
-    for size in (300, 200):
+    for size in (300, 200):  # two tickets for one key (each policy carries one file)
+        ticket = await ticket_for(storage, min_bytes=10, max_bytes=5000, expires_in_s=size)
         body, content_type = alipay_body(ticket.fields, jpeg_like(size))
         assert (await post(client, ticket, body, content_type)).status_code == 204
     assert await storage.size(KEY) == 200
-    assert [path.name for path in files_under(storage.root)] == ["up456.jpg"]
+    assert [path.name for path in files_under(storage.root / "objects")] == ["up456.jpg"]
 
 
 # downloads ----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
     .venv/bin/python -m tools.bench.bench_subscriptions --sockets 200 --rounds 2
 
 Set-up, as in production: one uvicorn worker (uvloop, httptools, websockets without
-permessage-deflate, like ``serve.py``) on a fresh PostgreSQL database (TEST_POSTGRES_URL,
+permessage-deflate: websockets-sansio, like ``serve.py``) on a fresh PostgreSQL database (TEST_POSTGRES_URL,
 default postgresql+asyncpg://postgres@127.0.0.1:5432/test) and a private ``redis-server``
 (RedisBroker, in-process dispatcher). The clients run in this process.
 
@@ -152,7 +152,14 @@ class Server:
         )
         args = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
         args += ["--host", "127.0.0.1", "--port", str(self.port), "--loop", "uvloop"]
-        args += ["--http", "httptools", "--ws", "websockets", "--ws-per-message-deflate", "False"]
+        args += [
+            "--http",
+            "httptools",
+            "--ws",
+            "websockets-sansio",
+            "--ws-per-message-deflate",
+            "False",
+        ]
         args += ["--no-access-log", "--log-level", "warning", "--backlog", "4096"]
         handle = self.log.open("ab")
         self.processes.append(

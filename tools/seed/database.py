@@ -41,7 +41,7 @@ async def seed_reviewers(url: str, reference: ReferenceData) -> dict[str, int]:
                     "password_hash": "!seeded-no-login",
                     "role": "REVIEWER",
                     "department_code": code,
-                    "failed_attempts": 0,
+                    "login_epoch": 0,
                     "active": True,
                     "created_at": now,
                 }

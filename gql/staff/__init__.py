@@ -1,0 +1,1 @@
+"""Staff administration (PROVINCE) and a staff member's own password."""
