@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
 
-.PHONY: help run test test-fast lint schema docs operations bench install install-run migrate seed clean
+.PHONY: help run test test-fast lint schema docs operations bench install install-run migrate seed clean console-vendor
 
 # the suite runs on both cores (pytest-xdist); `make test PYTEST_WORKERS=0` runs it in one process
 PYTEST_WORKERS ?= 2
@@ -63,6 +63,19 @@ operations: install  ## write operations/manifest.json (trusted documents) from 
 
 bench: install  ## speed benchmarks; numbers go in the closing notes
 	$(PY) -m tools.bench.run_all
+
+ECHARTS_VERSION ?= 6.1.0
+console-vendor:  ## fetch ECharts from the npm registry into console/vendor/ (make run needs no npm)
+	rm -rf .tools/echarts && mkdir -p .tools/echarts console/vendor
+	cd .tools/echarts && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz
+	cp .tools/echarts/package/dist/echarts.min.js console/vendor/echarts.min.js
+	cp .tools/echarts/package/LICENSE console/vendor/ECHARTS-LICENSE
+	printf '%s\n' '# Vendored files of the console' '' \
+	  'Refreshed by `make console-vendor` (npm pack from the npm registry, no build step).' '' \
+	  '| file | package | version | sha256 | tarball sha256 |' '|---|---|---|---|---|' \
+	  "| echarts.min.js | echarts (Apache-2.0) | $(ECHARTS_VERSION) | $$(sha256sum console/vendor/echarts.min.js | cut -d' ' -f1) | $$(sha256sum .tools/echarts/echarts-$(ECHARTS_VERSION).tgz | cut -d' ' -f1) |" \
+	  > console/vendor/VENDOR.md
+	rm -rf .tools/echarts
 
 clean:  ## remove the environment, local data and caches
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from gql.schema import build_schema
 from gql.trusted_documents import TrustedDocuments
 from gql.view import GraphQLView
 from server.body_limit import BodyLimitMiddleware
+from server.console import console_routes
 from server.metrics_routes import MetricsMiddleware, metrics_routes, root_field_names
 from services.container import Services
 from services.csv_export import routes as export_routes
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/readyz", readyz),
         *service_routes(services),
         *metrics_routes(settings),
+        *console_routes(settings),
     ]
 
     @asynccontextmanager
