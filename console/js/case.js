@@ -1,5 +1,6 @@
 import { request } from "./api.js";
 import { h, mount, notice, statusTag, when } from "./dom.js";
+import { forwardForm } from "./forward.js";
 
 const BASIC = [
   ["name", "姓名"], ["phone", "手机号码"], ["idType", "证件类型", "idTypes"], ["idNumber", "证件号码"],
@@ -130,6 +131,9 @@ class CaseView {
     if (on) this.items.set(path, { reasonCode: "", note: "" });
     else this.items.delete(path);
     this.renderItems();
+    if (on && !REASONS.has(path)) {
+      reasonsFor(path).then(() => this.renderItems(), () => {});
+    }
   }
 
   findings() {
@@ -179,18 +183,25 @@ class CaseView {
         h("button", { type: "button", "data-action": "return", onclick: () => this.return() }, "退回修改")));
   }
 
+  forward() {
+    if (this.r.status !== "SUBMITTED") return null;
+    return forwardForm(this.r, this.reference, () => renderCase(this.main, this.r.id, this.reference));
+  }
+
   renderItems() {
     if (!this.itemsBox) return;
-    const reasons = this.reference.returnReasons;
-    mount(this.itemsBox, [...this.items.entries()].map(([path, item], index) =>
-      h("div", { "data-item": path },
+    mount(this.itemsBox, [...this.items.entries()].map(([path, item], index) => {
+      const reasons = REASONS.get(path) ?? [];
+      return h("div", { "data-item": path },
         h("div", { class: "item" }, h("span", {}, labelFor(path)),
-          h("select", { "data-reason": path, onchange: (e) => { item.reasonCode = e.target.value; } },
-            h("option", { value: "" }, "请选择退回原因"),
+          h("select", { "data-reason": path, "data-loaded": REASONS.has(path) ? "" : null,
+            onchange: (e) => { item.reasonCode = e.target.value; } },
+            h("option", { value: "" }, REASONS.has(path) ? "请选择退回原因" : "加载中…"),
             reasons.map((r) => h("option", { value: r.code, selected: r.code === item.reasonCode }, r.name))),
           h("input", { placeholder: "说明（选“其他”时必填）", value: item.note, "data-note": path,
             oninput: (e) => { item.note = e.target.value; } })),
-        h("div", { class: "error-text", "data-error-for": `items.${index}` }))));
+        h("div", { class: "error-text", "data-error-for": `items.${index}` }));
+    }));
     if (!this.items.size) this.itemsBox.append(h("p", { class: "muted" }, "尚未选择。"));
   }
 
@@ -211,7 +222,7 @@ class CaseView {
           this.section("education.partTime", EDUCATION, r.education?.partTime),
           this.section("qualification", QUALIFICATION, r.qualification),
           this.attachments()),
-        h("div", {}, this.actions(), this.findings(), this.changes(), this.history())));
+        h("div", {}, this.actions(), this.forward(), this.findings(), this.changes(), this.history())));
     this.renderItems();
   }
 
@@ -263,6 +274,14 @@ class CaseView {
       for (const button of this.main.querySelectorAll("[data-action]")) button.disabled = false;
     }
   }
+}
+
+// the reasons that fit a field or attachment path (returnReasons(field:)), fetched once per path
+const REASONS = new Map();
+
+async function reasonsFor(path) {
+  if (!REASONS.has(path)) REASONS.set(path, (await request("ConsoleReturnReasonsFor", { field: path })).returnReasons);
+  return REASONS.get(path);
 }
 
 const KIND = { STARTED: "开始填写", SUBMITTED: "提交", RESUBMITTED: "重新提交", RETURNED: "退回修改", APPROVED: "审核通过", WITHDRAWN: "撤回", READ: "查阅", FORWARDED: "转办", CREATED: "创建" };

@@ -1,5 +1,5 @@
 import { request, session } from "./api.js";
-import { h, mount, statusName } from "./dom.js";
+import { h, mount, statusName, when } from "./dom.js";
 
 // Suppressed cells ('<5', '*') are drawn as 0-height bars labelled with their display text.
 const value = (cell) => (cell.suppressed ? 0 : cell.count ?? 0);
@@ -19,6 +19,18 @@ function bars(categories, cells, name, color) {
     yAxis: { type: "value", minInterval: 1 },
     series: [{ name, type: "bar", itemStyle: { color },
       data: cells.map((cell) => ({ value: value(cell), label: { show: true, position: "top", formatter: cell.display } })) }],
+  };
+}
+
+// waiting and returned stacked per department; each bar labelled with its display text ('<5', '*')
+function stacked(rows) {
+  const part = (name, key, color) => ({ name, type: "bar", stack: "backlog", itemStyle: { color },
+    data: rows.map((row) => ({ value: value(row[key]), label: { show: true, position: "inside", formatter: row[key].display } })) });
+  return {
+    legend: { top: 0 },
+    xAxis: { type: "category", data: rows.map((row) => row.department.name), axisLabel: { interval: 0, rotate: rows.length > 6 ? 30 : 0 } },
+    yAxis: { type: "value", minInterval: 1 },
+    series: [part("待审核", "waiting", "#f0a020"), part("已退回待修改", "returned", "#b0282d")],
   };
 }
 
@@ -51,6 +63,8 @@ export async function renderDashboard(main, reference) {
   const scope = s.scope?.department?.name ?? s.scope?.city?.name ?? "全省";
   const rate = s.firstPassApprovalRate === null ? "—" : `${Math.round(s.firstPassApprovalRate * 100)}%`;
   const hours = (x) => (x === null || x === undefined ? "—" : `${x.toFixed(1)} 小时`);
+  // the province and city bureaus see their departments side by side; a county sees only itself
+  const byDepartment = province || s.backlogByDepartment.length > 1;
   mount(main,
     h("section", { class: "card" }, h("h2", {}, `统计看板 · ${scope}（${s.from} 至 ${s.to}）`),
       province ? cityFilter(main, reference) : null,
@@ -65,6 +79,8 @@ export async function renderDashboard(main, reference) {
       box("daily", "每日提交与审结", ""),
       box("backlog", "待审积压（按等待天数）", s.backlogByAge.map((c) => `${c.label} ${c.display}`).join("　")),
       province ? box("byDepartment", "各会计管理部门登记数", "") : null,
+      byDepartment ? box("backlogByDepartment", "各会计管理部门积压（待审核 / 已退回）", s.backlogByDepartment.map((c) =>
+        `${c.department.name} ${c.waiting.display}/${c.returned.display}${c.oldestWaitingSince ? `（最早 ${when(c.oldestWaitingSince)}）` : ""}`).join("　")) : null,
       box("returns", "退回原因", s.returnsByReason.map((c) => `${c.reason.name} ${c.display}`).join("　") || "无退回")));
   const q = (key) => main.querySelector(`[data-chart="${key}"]`);
   chart(q("byStatus"), bars(s.byStatus.map((c) => statusName(c.status)), s.byStatus, "登记数", "#b0282d"));
@@ -79,6 +95,7 @@ export async function renderDashboard(main, reference) {
   });
   chart(q("backlog"), bars(s.backlogByAge.map((c) => c.label), s.backlogByAge, "待审", "#f0a020"));
   if (province) chart(q("byDepartment"), bars(s.byDepartment.map((c) => c.department.name), s.byDepartment, "登记数", "#1d5fd6"));
+  if (byDepartment) chart(q("backlogByDepartment"), stacked(s.backlogByDepartment));
   const returns = bars(s.returnsByReason.map((c) => c.reason.name), s.returnsByReason, "退回次数", "#8a5cd6");
   returns.series[0].data.forEach((d) => { d.label.position = "right"; });
   chart(q("returns"), { ...returns, grid: { left: 200, right: 40, top: 16, bottom: 24 },
