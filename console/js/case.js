@@ -100,8 +100,11 @@ class CaseView {
 
   section(prefix, fields, data) {
     if (!data) return null;
+    const reviewable = this.r.status === "SUBMITTED";
     return h("section", { class: "card", "data-section": prefix },
-      h("h2", {}, SECTIONS[prefix]),
+      h("h2", {}, SECTIONS[prefix], reviewable ? h("label", { class: "pick" },
+        h("input", { type: "checkbox", "data-return": prefix, checked: this.items.has(prefix),
+          onchange: (e) => this.toggleItem(prefix, e.target.checked) }), "整节退回") : null),
       h("dl", { class: "fields" }, fields.map(([key, label, list]) => {
         const path = key === "officeDivision" ? `${prefix}.officeDivisionCode`
           : key === "division" ? `${prefix}.divisionCode` : `${prefix}.${key}`;

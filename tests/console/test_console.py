@@ -1,5 +1,6 @@
 """End to end in Chromium: a reviewer of 330102 returns a registration, sees the applicant's
-fix arrive, approves it; the dashboard draws registrationStats; 330106 sees none of it."""
+fix arrive, approves it; the dashboard draws registrationStats; 330106 sees none of it until
+330102 forwards one (转办)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 STATS = """query($filter: RegistrationStatsFilter) { registrationStats(filter: $filter) {
   totalDisplay byStatus { status display } backlogByAge { label display }
   returnsByReason { reason { name } display } } }"""
+BACKLOG = """query($filter: RegistrationStatsFilter) { registrationStats(filter: $filter) {
+  backlogByDepartment { department { code name } waiting { display } returned { display } } } }"""
 REVIEWER = """mutation($code: String!) { devLogin(input: {name: "统计核对", reviewerDepartmentCode: $code}) {
   accessToken errors { code } } }"""
 
@@ -171,6 +174,9 @@ async def test_review_return_fix_and_approve(
     # returning with nothing chosen is a FieldError next to the items
     await page.locator('[data-action="return"]').click()
     await expect(page.locator('[data-error-for="items"]')).not_to_be_empty()
+    # each item's reasons are those that fit it (returnReasons(field:))
+    assert "PHOTO_BACKGROUND" in await reason_codes(page, "attachments.ID_PHOTO")
+    assert "PHOTO_BACKGROUND" not in await reason_codes(page, "education.fullTime")
     await page.locator('[data-return="basicInfo.ethnicGroup"]').check()
     reason = page.locator('[data-reason="basicInfo.ethnicGroup"]')
     await reason.select_option(label="信息填写有误")
@@ -205,6 +211,18 @@ async def test_review_return_fix_and_approve(
     assert_only_trusted_documents_and_clean_urls(identity["name"], identity["idNumber"])
 
 
+async def reason_codes(page: Page, path: str) -> list[str]:
+    """Tick an item for return, read its reason dropdown once loaded, untick it again."""
+    box = page.locator(f'[data-return="{path}"]')
+    await box.check()
+    select = page.locator(f'[data-reason="{path}"][data-loaded]')
+    await expect(select).to_be_visible()
+    codes = await select.locator("option").evaluate_all("os => os.map(o => o.value)")
+    await box.uncheck()
+    await expect(page.locator(f'[data-reason="{path}"]')).to_have_count(0)
+    return [code for code in codes if code]
+
+
 async def chart_labels(page: Page, key: str) -> list[str]:
     return await page.evaluate(
         """key => echarts.getInstanceByDom(document.querySelector(`[data-chart="${key}"]`))
@@ -226,11 +244,12 @@ async def test_dashboard_draws_the_statistics(
     assert await chart_labels(page, "backlog") == [c["display"] for c in stats["backlogByAge"]]
     assert await chart_labels(page, "returns") == [c["display"] for c in stats["returnsByReason"]]
     shown = {c["status"]: c["display"] for c in stats["byStatus"]}
-    # the seeded six: one approved ('<5'), so the five waiting could be worked out ('*')
+    # the seeded six: one approved, five waiting; the department's own REVIEWER sees exact
+    # counts (the small-group rule, '<5' and '*', is for the DASHBOARD role)
     assert stats["totalDisplay"] == "6"
-    assert (shown["APPROVED"], shown["SUBMITTED"]) == ("<5", "*")
-    await expect(page.locator('[data-cells="byStatus"]')).to_contain_text("已通过 <5")
-    await expect(page.locator('[data-cells="byStatus"]')).to_contain_text("待审核 *")
+    assert (shown["APPROVED"], shown["SUBMITTED"]) == ("1", "5")
+    await expect(page.locator('[data-cells="byStatus"]')).to_contain_text("已通过 1")
+    await expect(page.locator('[data-cells="byStatus"]')).to_contain_text("待审核 5")
     for key in ("daily", "backlog", "returns"):
         await expect(page.locator(f'[data-chart="{key}"] canvas')).to_be_visible()
     await page.screenshot(path=tmp_path / "dashboard.png", full_page=True)
@@ -334,6 +353,24 @@ async def test_the_province_filters_by_department(
     await expect(page.locator('[data-figure="total"]')).to_have_text("0")
     await page.locator('select[name="statsCity"]').select_option("330100")
     await expect(page.locator('[data-figure="total"]')).to_have_text("6")
+    # the city's departments side by side: waiting and returned stacked, suppression kept
+    token = (await console.api.data(REVIEWER, {"code": "330000"}))["devLogin"]["accessToken"]
+    filter_ = {"filter": {"cityCode": "330100"}}
+    backlog = (await console.api.data(BACKLOG, filter_, token=token))["registrationStats"]
+    rows = backlog["backlogByDepartment"]
+    assert {"330102", "330106"} <= {r["department"]["code"] for r in rows}
+    await expect(page.locator('[data-chart="backlogByDepartment"] canvas')).to_be_visible()
+    drawn = await page.evaluate(
+        """() => echarts.getInstanceByDom(document.querySelector('[data-chart="backlogByDepartment"]'))
+             .getOption().series.map(s => s.data.map(d => d.label.formatter))"""
+    )
+    assert drawn == [
+        [r["waiting"]["display"] for r in rows],
+        [r["returned"]["display"] for r in rows],
+    ]
+    await expect(page.locator('[data-cells="backlogByDepartment"]')).to_contain_text(
+        rows[0]["department"]["name"]
+    )
     await page.screenshot(path=tmp_path / "province-dashboard.png")
     await page.context.close()
     assert_only_trusted_documents_and_clean_urls()
@@ -364,3 +401,37 @@ async def test_a_version_conflict_is_shown_where_it_happened(
     await conflict.locator("button").click()
     await expect(page.locator(".status-APPROVED").first).to_be_visible()
     await page.context.close()
+
+
+async def test_a_reviewer_forwards_to_another_department(
+    console: Console, browser: Browser, seeded: dict[str, Any], tmp_path: Path
+) -> None:
+    """After the others: it moves one registration from 330102 to 330106."""
+    other = seeded["others"][1]
+    page = await open_console(browser, console, "330102")
+    await page.locator(f'tr[data-id="{other["id"]}"]').click()
+    form = page.locator('[data-section="forward"]')
+    await expect(form).to_be_visible()
+    # no department chosen: the FieldError is shown next to the picker, nothing moves
+    await form.locator('[data-action="forward"]').click()
+    await expect(form.locator('[data-forward-error="departmentCode"]')).not_to_be_empty()
+    await expect(form.locator('select[name="forwardCity"]')).to_have_value("330100")
+    picker = form.locator('select[name="forwardDepartment"]')
+    await expect(picker.locator('option[value="330106"]')).to_have_count(1)
+    await expect(picker.locator('option[value="330102"]')).to_have_count(0)
+    await picker.select_option("330106")
+    await form.locator('textarea[name="forwardComment"]').fill("办公地在西湖区")
+    await page.screenshot(path=tmp_path / "forward.png", full_page=True)
+    await form.locator('[data-action="forward"]').click()
+    await expect(page.locator('[data-table="queue"]')).to_be_visible()
+    assert page.url.endswith("#/queue")
+    await expect(page.locator(f'tr[data-id="{other["id"]}"]')).to_have_count(0)
+    await page.context.close()
+
+    receiving = await open_console(browser, console, "330106")
+    row = receiving.locator(f'tr[data-id="{other["id"]}"]')
+    await expect(row).to_be_visible()
+    await row.click()
+    await expect(receiving.locator('[data-section="history"]')).to_contain_text("办公地在西湖区")
+    await receiving.context.close()
+    assert_only_trusted_documents_and_clean_urls()
