@@ -147,7 +147,16 @@ async def test_work_unit_applicant_from_sign_in_to_submitted_in_few_requests(
         async with running_api(settings_for(url, folder)) as api:
             client = CountingClient(api, by_id=by_id)
             reference_bytes = await applicant_path(client)
-        figures[mode] = (client.requests, client.bytes, reference_bytes)
+            figures[mode] = (client.requests, client.bytes, reference_bytes)
+            # not counted: the polling fallback and the approved record run by id as well
+            polled = (await client.send("RegistrationHistory"))["myRegistration"]
+            assert polled["status"] == "SUBMITTED"
+            assert polled["history"][-1]["status"] == "SUBMITTED"
+            later = await client.send(
+                "RegistrationHistory", {"after": polled["history"][-1]["cursor"]}
+            )
+            assert later["myRegistration"]["history"] == []  # nothing new since that cursor
+            assert (await client.send("MyApprovedRegistration")) == {"myApprovedRegistration": None}
     for mode, (requests, size, reference) in figures.items():
         print(
             f"\napplicant path, {mode}: {requests} requests, {size} bytes of GraphQL traffic "
