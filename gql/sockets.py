@@ -131,7 +131,7 @@ class _Closing:
             await self.websocket.close(code=code, reason=reason)
 
     async def _cancel_operations(self) -> None:
-        raise NotImplementedError
+        """Stop the socket's running operations: each protocol's handler below says how."""
 
     def _start_guard(self) -> None:
         principal = self.context.principal
