@@ -59,9 +59,9 @@ def test_the_measure_expands_spreads_without_walking_them() -> None:
     tally = measure(parse(doubling(40)))["operation Q"]
     assert tally.fields >= 2**40  # saturated, computed from 41 fragment definitions
     document = parse(doubling(400))
-    started = time.process_time()
+    started = time.thread_time()
     assert check(document, Limits()) is not None
-    assert time.process_time() - started < CPU_BUDGET_S
+    assert time.thread_time() - started < CPU_BUDGET_S
 
 
 def test_a_valid_document_passes_the_pre_check() -> None:
@@ -83,9 +83,10 @@ def test_list_fields_multiply_the_cost() -> None:
 
 
 async def _refused_quickly(api: Api, query: str) -> tuple[dict[str, object], float]:
-    started = time.process_time()
+    # this thread's CPU: the in-process app runs on it; other tests' server threads do not
+    started = time.thread_time()
     body = await api.post(query)
-    return body, time.process_time() - started
+    return body, time.thread_time() - started
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -114,9 +115,9 @@ async def test_huge_variables_are_refused_before_coercion(api: Api) -> None:
     )
     items = [{"field": "basicInfo.name", "reasonCode": "01", "note": "x"}] * 15_000
     variables = {"i": {"registrationId": "1", "expectedVersion": 1, "items": items}}
-    started = time.process_time()
+    started = time.thread_time()
     body = await api.post(query, variables)
-    cpu = time.process_time() - started
+    cpu = time.thread_time() - started
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert "variables" in body["errors"][0]["message"]
     assert cpu < 0.2  # parsing the 900 KB body as JSON and counting stops early
