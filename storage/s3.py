@@ -246,13 +246,17 @@ class S3Storage:
         except BotoCoreError as exc:
             raise StorageError(f"S3 delete_object {key}: {exc}") from exc
 
-    async def list_keys(self, prefix: str) -> list[StoredObject]:
+    async def list_keys(self, prefix: str, *, page_size: int = 1000) -> list[StoredObject]:
+        """Every object under ``prefix``, following S3's pages (``page_size`` keys each)."""
         validate_prefix(prefix)
         client = self._require_client()
         found: list[StoredObject] = []
         try:
             paginator = client.get_paginator("list_objects_v2")
-            async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            pages = paginator.paginate(
+                Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+            )
+            async for page in pages:
                 for item in page.get("Contents", []):
                     modified = item["LastModified"]
                     found.append(
