@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +31,8 @@ from models.limits import MAX_FIELD_PATH, MAX_ID_INPUT, MAX_LIST_ITEMS
 from models.registration_data import RegistrationData, load_registration
 from services.principal import Principal
 
+T = TypeVar("T")
+
 Decide = Callable[
     [AsyncSession, Principal, datetime],
     Awaitable[tuple[RegistrationData, review.DecisionRecord]],
@@ -43,24 +47,42 @@ async def _current(info: Info, principal: Principal, registration_id: str) -> Re
     return Registration.of(data, info.context.reference)
 
 
-async def run_review(info: Info, registration_id: str, decide: Decide) -> ReviewPayload:
-    """Decide in one transaction; on a mistake nothing is written and the payload carries the
-    errors and, for a registration this reviewer may see, the registration as it stands."""
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    """A staff operation refused: its errors, and the registration as it stands (if visible)."""
+
+    registration: Registration | None
+    errors: list[FieldError]
+
+
+async def _in_one_transaction(
+    info: Info,
+    registration_id: str,
+    step: Callable[[AsyncSession, Principal, datetime], Awaitable[T]],
+) -> T | _Refusal:
+    """Run ``step`` in one transaction; on a mistake nothing is written."""
     principal = info.context.principal
     assert principal is not None
     if len(registration_id) > MAX_ID_INPUT:
-        return ReviewPayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
+        return _Refusal(None, one_error("registrationId", ErrorCode.NOT_FOUND))
     now = utcnow()
 
-    async def operate() -> tuple[RegistrationData, review.DecisionRecord]:
+    async def operate() -> T:
         async with transaction(info.context.db) as session:
-            return await decide(session, principal, now)
+            return await step(session, principal, now)
 
     result = await refused(operate())
     if isinstance(result, Refused):
-        return ReviewPayload(
-            registration=await _current(info, principal, registration_id), errors=result.errors
-        )
+        return _Refusal(await _current(info, principal, registration_id), result.errors)
+    return result
+
+
+async def run_review(info: Info, registration_id: str, decide: Decide) -> ReviewPayload:
+    """Decide in one transaction; on a mistake nothing is written and the payload carries the
+    errors and, for a registration this reviewer may see, the registration as it stands."""
+    result = await _in_one_transaction(info, registration_id, decide)
+    if isinstance(result, _Refusal):
+        return ReviewPayload(registration=result.registration, errors=result.errors)
     data, record = result
     await info.context.services.after_commit(data.id)
     actors = await staff_actors(info, {record.decision.reviewer_id})
@@ -172,20 +194,8 @@ class RegistrationMovePayload:
 
 async def run_move(info: Info, registration_id: str, move: Move) -> RegistrationMovePayload:
     """Like run_review, for moves that record no decision (forward, reopen)."""
-    principal = info.context.principal
-    assert principal is not None
-    if len(registration_id) > MAX_ID_INPUT:
-        return RegistrationMovePayload(errors=one_error("registrationId", ErrorCode.NOT_FOUND))
-    now = utcnow()
-
-    async def operate() -> RegistrationData:
-        async with transaction(info.context.db) as session:
-            return await move(session, principal, now)
-
-    result = await refused(operate())
-    if isinstance(result, Refused):
-        return RegistrationMovePayload(
-            registration=await _current(info, principal, registration_id), errors=result.errors
-        )
+    result = await _in_one_transaction(info, registration_id, move)
+    if isinstance(result, _Refusal):
+        return RegistrationMovePayload(registration=result.registration, errors=result.errors)
     await info.context.services.after_commit(result.id)
     return RegistrationMovePayload(registration=Registration.of(result, info.context.reference))

@@ -10,12 +10,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gql.auth.types import StaffRole
 from gql.context import Info
-from gql.errors import FieldError, field_errors
+from gql.errors import FieldError, Refused, refused
 from gql.permissions import PROVINCE, STAFF
 from gql.reference.types import Department
 from models.accounts import StaffAccount
 from models.db import transaction, utcnow
-from models.errors import ProblemsFound
 from services.staff_admin import (
     change_own_password,
     deactivate_staff,
@@ -92,13 +91,17 @@ async def _administer(
     info: Info, action: str, change: Callable[[AsyncSession], Awaitable[StaffAccount]]
 ) -> StaffAccountPayload:
     since = utcnow()
-    try:
+
+    async def operate() -> tuple[StaffAccount, list[str]]:
         async with transaction(info.context.db) as db:
             account = await change(db)
             assert account.id is not None
-            ended = await sessions_ended_since(db, account.id, since)
-    except ProblemsFound as exc:
-        return StaffAccountPayload(errors=field_errors(exc.problems))
+            return account, await sessions_ended_since(db, account.id, since)
+
+    result = await refused(operate())
+    if isinstance(result, Refused):
+        return StaffAccountPayload(errors=result.errors)
+    account, ended = result
     await info.context.services.revocations.announce(ended)  # their sockets close everywhere
     principal = info.context.principal
     log.info(
@@ -175,18 +178,22 @@ class StaffMutation:
         principal = info.context.principal
         assert principal is not None and principal.staff_id is not None
         now = utcnow()
-        try:
+        staff_id = principal.staff_id
+
+        async def operate() -> list[str]:
             async with transaction(info.context.db) as db:
                 await change_own_password(
                     db,
-                    principal.staff_id,
+                    staff_id,
                     current_password=input.current_password,
                     new_password=input.new_password[:200],
                     session_id=principal.session_id,
                     now=now,
                 )
-                ended = await sessions_ended_since(db, principal.staff_id, now)
-        except ProblemsFound as exc:
-            return ChangePasswordPayload(errors=field_errors(exc.problems))
+                return await sessions_ended_since(db, staff_id, now)
+
+        ended = await refused(operate())
+        if isinstance(ended, Refused):
+            return ChangePasswordPayload(errors=ended.errors)
         await info.context.services.revocations.announce(ended)  # the other sessions' sockets
         return ChangePasswordPayload(ok=True)
