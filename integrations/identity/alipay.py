@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from integrations.identity.base import (
     Clock,
+    GatewayClient,
     IdentityError,
     ProviderIdentity,
     check_credential,
@@ -255,7 +256,7 @@ class AlipayGatewayError(IdentityError):
         )
 
 
-class AlipayClient:
+class AlipayClient(GatewayClient):
     """Alipay sign-in. Give it a shared ``httpx.AsyncClient`` or let it own one."""
 
     provider = "alipay"
@@ -270,23 +271,8 @@ class AlipayClient:
         self.config = config
         self._private_key = _private_key(config.app_private_key_pem)
         self._alipay_key = _public_key(config.alipay_public_key_pem)
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient()
+        super().__init__(http)
         self._clock = clock
-
-    async def ping(self) -> bool:
-        """Configured and open: the gateway itself is only reached by a real sign-in."""
-        return not self._http.is_closed
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> AlipayClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     async def authenticate(self, credential: str) -> ProviderIdentity:
         auth_code = check_credential("alipay", credential)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Self
 
 import httpx
 import structlog
@@ -100,6 +100,29 @@ class DisabledProvider:
 
     async def aclose(self) -> None:
         return None
+
+
+class GatewayClient:
+    """What the Alipay and 浙里办 clients share: an HTTP client they own unless handed one,
+    ``ping``/``aclose`` (the Backend protocol) and use as an async context manager."""
+
+    def __init__(self, http: httpx.AsyncClient | None) -> None:
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.AsyncClient()
+
+    async def ping(self) -> bool:
+        """Configured and open: the gateway itself is only reached by a real sign-in."""
+        return not self._http.is_closed
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 def require_verified(identity: ProviderIdentity) -> ProviderIdentity:

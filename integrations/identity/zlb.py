@@ -25,6 +25,7 @@ import structlog
 
 from integrations.identity.base import (
     Clock,
+    GatewayClient,
     IdentityError,
     ProviderIdentity,
     check_credential,
@@ -159,7 +160,7 @@ def _level(value: object) -> int | None:
         return None
 
 
-class ZlbClient:
+class ZlbClient(GatewayClient):
     """浙里办 sign-in. Give it a shared ``httpx.AsyncClient`` or let it own one."""
 
     provider = "zlb"
@@ -174,25 +175,10 @@ class ZlbClient:
         if config.sso_flow not in ("ticket", "token"):
             raise ValueError(f"unknown 浙里办 SSO flow {config.sso_flow!r}")
         self.config = config
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient()
+        super().__init__(http)
         self._clock = clock
         self._base = config.gateway_url.rstrip("/")
         self._prefix = urlsplit(self._base).path
-
-    async def ping(self) -> bool:
-        """Configured and open: the gateway itself is only reached by a real sign-in."""
-        return not self._http.is_closed
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> ZlbClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     async def authenticate(self, credential: str) -> ProviderIdentity:
         ticket = check_credential("zlb", credential)
